@@ -1,0 +1,1 @@
+"""Messages: French templates, rendering, the outbox and SMTP delivery."""

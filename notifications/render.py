@@ -1,0 +1,58 @@
+"""One Jinja2 environment: HTML autoescaped, undefined variables are errors, subjects one line."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from states.money import eur_fr
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def date_fr(value: date | str) -> str:
+    from babel.dates import format_date
+
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    return format_date(day, "EEEE d MMMM y", locale="fr_FR")
+
+
+@cache
+def environment(override: str | None = None) -> Environment:
+    """The environment; a guichet may put its own templates first in ``override``."""
+    loaders = [FileSystemLoader(override)] if override else []
+    env = Environment(
+        loader=ChoiceLoader([*loaders, FileSystemLoader(TEMPLATES)]),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["date_fr"] = date_fr
+    env.filters["eur"] = eur_fr
+    return env
+
+
+def one_line(text: str) -> str:
+    """No CR/LF (or other control characters) may reach a header."""
+    return re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", text).strip()
+
+
+def render(name: str, context: dict[str, Any], *, override: str | None = None,
+           ) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of message ``name``."""
+    env = environment(override)
+    subject = one_line(env.get_template(f"{name}.subject.j2").render(context))
+    text = env.get_template(f"{name}.txt.j2").render(context)
+    html = env.get_template(f"{name}.html.j2").render(context)
+    return subject, text, html
+
+
+def names() -> list[str]:
+    return sorted(p.name.removesuffix(".subject.j2") for p in TEMPLATES.glob("*.subject.j2"))

@@ -1,0 +1,120 @@
+"""The transitions Machine, built once from RULES; firing an event on a plain state holder.
+
+No machine is built per dossier or per event: dossiers are rows, and a throwaway ``Flow`` carries
+the state through the single shared machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from transitions import Machine, MachineError
+
+from states.guards import GuardContext
+from states.lifecycle import (
+    BY_EVENT,
+    INITIAL,
+    RULES,
+    STATE_LABELS,
+    DossierState,
+    Rule,
+    allowed_events,
+)
+
+
+class EventRefused(Exception):
+    """An event that the lifecycle does not allow now; carries every reason at once."""
+
+    def __init__(self, event: str, state: DossierState, reasons: list[str]) -> None:
+        self.event = event
+        self.state = state
+        self.reasons = reasons
+        self.allowed = allowed_events(state)
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        allowed = ", ".join(self.allowed) if self.allowed else "aucun (état final)"
+        return f"{'; '.join(self.reasons)}. Actions possibles maintenant : {allowed}"
+
+
+@dataclass
+class Flow:
+    """What the machine moves: just a state."""
+
+    state: DossierState
+
+
+def _passes(guard: Any):
+    def condition(ctx: GuardContext) -> bool:
+        return guard(ctx) is None
+
+    condition.__name__ = guard.__name__
+    return condition
+
+
+def config(rules: tuple[Rule, ...]) -> list[dict[str, Any]]:
+    """The transitions configuration derived from the table."""
+    return [
+        {
+            "trigger": rule.event,
+            "source": list(rule.sources),
+            "dest": rule.dest,
+            "conditions": [_passes(guard) for guard in rule.guards],
+        }
+        for rule in rules
+    ]
+
+
+MACHINE = Machine(
+    model=None,
+    states=DossierState,
+    transitions=config(RULES),
+    initial=None,
+    auto_transitions=False,
+    ignore_invalid_triggers=False,
+)
+
+
+def refusals(event: str, ctx: GuardContext) -> list[str]:
+    """Every reason the guards of ``event`` give for this snapshot."""
+    return [reason for guard in BY_EVENT[event].guards if (reason := guard(ctx)) is not None]
+
+
+def fire(state: DossierState, event: str, ctx: GuardContext) -> DossierState:
+    """The state after ``event``, or EventRefused naming every failed rule."""
+    if event not in BY_EVENT:
+        raise KeyError(event)
+    if state not in BY_EVENT[event].sources:
+        raise EventRefused(
+            event, state, [f"« {event} » n'est pas possible : le dossier est {STATE_LABELS[state]}"]
+        )
+    flow = Flow(state)
+    try:
+        moved = MACHINE.events[event].trigger(flow, ctx=ctx)
+    except MachineError as exc:  # pragma: no cover - sources are checked above
+        raise EventRefused(event, state, [str(exc)]) from exc
+    if not moved:
+        raise EventRefused(event, state, refusals(event, ctx))
+    return flow.state
+
+
+@cache
+def mermaid() -> str:
+    """The lifecycle as a Mermaid state diagram, drawn by transitions from the same table."""
+    from transitions.extensions.diagrams import GraphMachine
+
+    drawing = GraphMachine(
+        model=Flow(INITIAL),
+        states=DossierState,
+        transitions=[{k: v for k, v in t.items() if k != "conditions"} for t in config(RULES)],
+        initial=INITIAL,
+        auto_transitions=False,
+        graph_engine="mermaid",
+        title="Cycle de vie d'un dossier",
+        show_conditions=False,
+    )
+    text: str = drawing.models[0].get_graph().draw(None)
+    return text

@@ -1,0 +1,1 @@
+"""Persistence, the services that apply events in one transaction, and the command line."""

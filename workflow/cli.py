@@ -1,0 +1,208 @@
+"""The command line: parse, call one service in one transaction, print; errors in one place."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from states.lifecycle import RULES
+from workflow.errors import InvalidInput
+from workflow.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None, help="comite : guichet de financement et comité de sélection.")
+dossier_app = typer.Typer(no_args_is_help=True, help="Dossiers : dépôt, événements, consultation.")
+session_app = typer.Typer(no_args_is_help=True, help="Sessions du comité de sélection.")
+guichet_app = typer.Typer(no_args_is_help=True, help="Le guichet chargé.")
+app.add_typer(dossier_app, name="dossier")
+app.add_typer(session_app, name="session")
+app.add_typer(guichet_app, name="guichet")
+
+SETTINGS = Settings()
+
+Actor = Annotated[str | None, typer.Option("--actor", help="Qui agit (ou COMITE_ACTOR).")]
+Json = Annotated[bool, typer.Option("--json", help="Un document JSON.")]
+
+
+@app.callback()
+def _global(
+    db: Annotated[str | None, typer.Option("--db", help="URL de la base (COMITE_DATABASE_URL).")] = None,
+    now: Annotated[str | None, typer.Option("--now", help="Horloge du moteur (COMITE_NOW).")] = None,
+) -> None:
+    SETTINGS.database_url = db
+    SETTINGS.now = now
+
+
+def parse_day(text: str | None, field: str) -> date | None:
+    if text is None:
+        return None
+    value = text.strip()
+    try:
+        if "/" in value:
+            day, month, year = value.split("/")
+            return date(int(year), int(month), int(day))
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"« {text} » n'est pas une date (AAAA-MM-JJ)", field=field) from None
+
+
+def emit(document: Any) -> None:
+    typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+def reading(fn: Callable[[Any], Any]) -> Any:
+    from workflow.db import UnitOfWork
+
+    with UnitOfWork(SETTINGS.engine) as uow:
+        return fn(uow.session)
+
+
+def writing(fn: Callable[[Any], Any]) -> Any:
+    from notifications.render import render
+    from workflow.db import UnitOfWork
+
+    with UnitOfWork(SETTINGS.engine, write=True, render=render) as uow:
+        result = fn(uow)
+        uow.commit()
+        return result
+
+
+@app.command()
+def init(guichet_file: Annotated[Path, typer.Argument(metavar="GUICHET.toml")]) -> None:
+    """Crée ou met à jour le schéma et charge (ou met à jour) le guichet ; idempotent."""
+    from workflow import guichet, loading
+    from workflow.db import create_schema
+
+    config, text = guichet.read(guichet_file)
+    create_schema(SETTINGS.engine)
+    now = SETTINGS.instant()
+    summary = writing(lambda uow: loading.load(uow, config, text, now=now))
+    changes = summary["changes"]
+    typer.echo(f"guichet « {summary['guichet']} » : "
+               + (f"{len(changes)} changement(s)" if changes else "déjà à jour"))
+    for change in changes:
+        typer.echo(f"  - {change}")
+
+
+@guichet_app.command("show")
+def guichet_show(as_json: Json = False) -> None:
+    """Le guichet tel que chargé : paramètres, départements, équipe, sessions."""
+    from workflow import views
+
+    document = reading(views.guichet)
+    if as_json:
+        emit(document)
+        return
+    typer.echo(f"{document['name']} ({document['id']}) : enveloppe {document['envelope_eur']} €")
+    for d in document["departments"]:
+        typer.echo(f"  {d['code']} {d['name']} : {d['prefecture_contact']['email']}")
+    for s in document["sessions"]:
+        typer.echo(f"  session {s['date']} ({s['state']})")
+
+
+@app.command()
+def budget(as_json: Json = False) -> None:
+    """Enveloppe, engagé, reste, par département et par mesure."""
+    from workflow import views
+
+    document = reading(views.budget)
+    if as_json:
+        emit(document)
+        return
+    typer.echo(f"enveloppe {document['envelope_eur']} € ; engagé {document['committed_eur']} € ; "
+               f"reste {document['remaining_eur']} €")
+    for code, bucket in document["by_department"].items():
+        typer.echo(f"  {code} : {bucket['committed_eur']} € ({bucket['count']} dossier(s))")
+
+
+@app.command()
+def diagram() -> None:
+    """Le cycle de vie d'un dossier en diagramme Mermaid."""
+    from states.machine import mermaid
+
+    typer.echo(mermaid())
+
+
+@dossier_app.command("submit")
+def dossier_submit(file: Annotated[Path, typer.Argument(metavar="FILE.json")],
+                   actor: Actor = None) -> None:
+    """Dépose un dossier ; affiche sa référence."""
+    from workflow import dossiers
+    from workflow.forms import read_json
+
+    data = read_json(file)
+    now = SETTINGS.instant()
+    dossier = writing(lambda uow: dossiers.submit(uow, data=data, file=str(file),
+                                                  actor=SETTINGS.actor(actor), now=now))
+    typer.echo(dossier.reference)
+
+
+@dossier_app.command("show")
+def dossier_show(reference: Annotated[str, typer.Argument(metavar="REF")],
+                 as_json: Json = False) -> None:
+    """Le dossier, son état et tout son historique."""
+    from workflow import views
+
+    document = reading(lambda s: views.dossier(s, reference))
+    if as_json:
+        emit(document)
+        return
+    typer.echo(f"{document['reference']} [{document['state']}] {document['title']}")
+    for entry in document["history"]:
+        typer.echo(f"  {entry['at']} {entry['event']} {entry['from']} → {entry['to']} "
+                   f"({entry['actor']}){' : ' + entry['reason'] if entry['reason'] else ''}")
+    typer.echo(f"  actions possibles : {', '.join(document['allowed_events']) or 'aucune'}")
+
+
+@dossier_app.command("list")
+def dossier_list(
+    state: Annotated[str | None, typer.Option("--state")] = None,
+    department: Annotated[str | None, typer.Option("--department")] = None,
+    session: Annotated[str | None, typer.Option("--session")] = None,
+    as_json: Json = False,
+) -> None:
+    """Les dossiers, filtrés par état, département ou session."""
+    from states.lifecycle import DossierState
+    from workflow import views
+
+    if state is not None and state not in DossierState.__members__:
+        raise InvalidInput(f"état inconnu « {state} » ({', '.join(DossierState)})", field="--state")
+    day = parse_day(session, "--session")
+    rows = reading(lambda s: views.dossier_list(s, state=state, department=department,
+                                                session_day=day))
+    if as_json:
+        emit(rows)
+        return
+    for row in rows:
+        typer.echo(f"{row['reference']}  {row['state']:<14} {row['department']}  {row['measure']}  "
+                   f"{row['requested_eur']:>12}  {row['applicant']['name']}")
+
+
+from workflow import cli_events  # noqa: E402  (registers one command per lifecycle event)
+from workflow import cli_sessions  # noqa: E402,F401
+
+cli_events.register(dossier_app, RULES)
+
+
+def main() -> None:
+    """Entry point: no traceback ever reaches a user, one line on stderr and an exit code."""
+    from workflow.errors import exit_code, message
+
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as error:  # the one place where errors become exit codes
+        if hasattr(error, "format_message") and hasattr(error, "exit_code"):  # usage errors
+            typer.echo(f"comite : {error.format_message()}", err=True)
+            sys.exit(2)
+        typer.echo(f"comite : {message(error)}", err=True)
+        sys.exit(exit_code(error))

@@ -1,0 +1,74 @@
+"""`comite session …`: list, show, convene, open, close, move."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from workflow.cli import SETTINGS, Actor, Json, emit, parse_day, reading, session_app, writing
+
+Day = Annotated[str, typer.Argument(metavar="DATE", help="Date de la session (AAAA-MM-JJ).")]
+
+
+@session_app.command("list")
+def session_list(as_json: Json = False) -> None:
+    """Les sessions et la taille de leur ordre du jour."""
+    from workflow import views
+
+    rows = reading(views.session_list)
+    if as_json:
+        emit(rows)
+        return
+    for row in rows:
+        moved = f" (déplacée du {row['moved_from']})" if row["moved_from"] else ""
+        typer.echo(f"{row['date']}  {row['state']:<9} {row['agenda_size']} dossier(s){moved}")
+
+
+@session_app.command("show")
+def session_show(day: Day, as_json: Json = False) -> None:
+    """Une session et son ordre du jour."""
+    from workflow import views
+
+    when = parse_day(day, "DATE")
+    assert when is not None
+    document = reading(lambda s: views.session_show(s, when))
+    if as_json:
+        emit(document)
+        return
+    typer.echo(f"session du {document['date']} ({document['state']})")
+    for item in document["agenda"]:
+        typer.echo(f"  {item['position']}. {item['reference']}  {item['decision'] or 'à décider'}")
+
+
+def _lifecycle(name: str, help_text: str) -> None:
+    def command(day: Day, actor: Actor = None) -> None:
+        from workflow import sessions
+
+        service = getattr(sessions, "open_session" if name == "open" else name)
+        when = parse_day(day, "DATE")
+        now = SETTINGS.instant()
+        committee = writing(lambda uow: service(uow, day=when, actor=SETTINGS.actor(actor),
+                                                now=now))
+        typer.echo(f"session du {committee.day.isoformat()} : {committee.state}")
+
+    command.__doc__ = help_text
+    session_app.command(name)(command)
+
+
+_lifecycle("convene", "Fige l'ordre du jour et convoque les membres.")
+_lifecycle("open", "Ouvre la séance (le jour venu).")
+_lifecycle("close", "Clôt la séance : chaque dossier décidé ou reporté ; décisions envoyées.")
+
+
+@session_app.command("move")
+def session_move(day: Day, new_day: Annotated[str, typer.Argument(metavar="NEW_DATE")],
+                 actor: Actor = None) -> None:
+    """Déplace une session prévue ou convoquée ; ses dossiers la suivent."""
+    from workflow import sessions
+
+    when, to = parse_day(day, "DATE"), parse_day(new_day, "NEW_DATE")
+    now = SETTINGS.instant()
+    committee = writing(lambda uow: sessions.move(uow, day=when, new_day=to,
+                                                  actor=SETTINGS.actor(actor), now=now))
+    typer.echo(f"session déplacée au {committee.day.isoformat()} ({committee.state})")

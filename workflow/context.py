@@ -1,0 +1,133 @@
+"""What services need around a dossier: the guichet, who acts, the sessions, the envelope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from states.guards import Actor, SessionView
+from states.lifecycle import COMMITTED
+from workflow.clock import local_day
+from workflow.errors import InvalidInput, NotFound
+from workflow.guichet import GuichetFile, from_stored
+from workflow.models import CommitteeSession, Dossier, Guichet, Staff
+
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The guichet row and its parsed configuration."""
+
+    row: Guichet
+    config: GuichetFile
+
+    @property
+    def id(self) -> str:
+        return self.row.id
+
+    @property
+    def tz(self) -> str:
+        return self.row.timezone
+
+    def today(self, now: datetime) -> date:
+        return local_day(now, self.tz)
+
+
+def guichet(session: Session, *, lock: bool = False) -> Loaded:
+    query = select(Guichet)
+    if lock:
+        query = query.with_for_update()
+    row = session.exec(query).first()
+    if row is None:
+        raise InvalidInput("aucun guichet dans cette base : lancer d'abord `comite init GUICHET.toml`",
+                           field="--db")
+    return Loaded(row, from_stored(row.settings))
+
+
+def actor(session: Session, loaded: Loaded, email: str | None,
+          dossier: Dossier | None = None) -> Actor:
+    """Who acts: a staff member, the dossier's owner, or the system."""
+    if not email:
+        raise InvalidInput("indiquer qui agit (--actor EMAIL ou COMITE_ACTOR)", field="--actor")
+    email = email.strip().lower()
+    if email == SYSTEM:
+        return Actor(SYSTEM, "system")
+    person = session.exec(
+        select(Staff).where(Staff.guichet_id == loaded.id, func.lower(Staff.email) == email,
+                            Staff.active)
+    ).first()
+    if person is not None:
+        return Actor(person.email, person.role, person.department)
+    if dossier is not None and dossier.owner_email.lower() == email:
+        return Actor(email, "owner")
+    raise InvalidInput(f"{email} n'est ni membre de l'équipe du guichet ni porteur de ce dossier",
+                       field="--actor")
+
+
+def require_coordinator(who: Actor) -> None:
+    from workflow.errors import PermissionRefused
+
+    if who.role != "coordinator":
+        raise PermissionRefused(
+            f"{who.email} n'est pas coordinateur : seuls les coordinateurs conduisent les sessions"
+        )
+
+
+def session_on(session: Session, loaded: Loaded, day: date | None, *, field: str = "--session",
+               lock: bool = False) -> CommitteeSession:
+    if day is None:
+        raise InvalidInput("date de session manquante (AAAA-MM-JJ)", field=field)
+    query = select(CommitteeSession).where(
+        CommitteeSession.guichet_id == loaded.id, CommitteeSession.day == day
+    )
+    found = session.exec(query.with_for_update() if lock else query).first()
+    if found is None:
+        known = ", ".join(
+            s.day.isoformat()
+            for s in session.exec(
+                select(CommitteeSession).where(CommitteeSession.guichet_id == loaded.id)
+                .order_by(CommitteeSession.day)  # type: ignore[arg-type]
+            )
+        )
+        raise NotFound(f"aucune session le {day.isoformat()} (sessions : {known or 'aucune'})",
+                       field=field)
+    return found
+
+
+def view(loaded: Loaded, committee: CommitteeSession | None) -> SessionView | None:
+    if committee is None:
+        return None
+    closes = committee.day - timedelta(days=loaded.config.guichet.agenda_closes_days_before)
+    return SessionView(committee.day, committee.state, closes)
+
+
+def pool_measures(loaded: Loaded, measure: str) -> tuple[str | None, list[str]]:
+    """The envelope a measure draws on (None for the main one) and the measures sharing it."""
+    separate = loaded.config.guichet.envelopes
+    if measure in separate:
+        return measure, [measure]
+    return None, [m for m in loaded.config.guichet.measures if m not in separate]
+
+
+def committed(session: Session, loaded: Loaded, measures: list[str]) -> int:
+    total = session.exec(
+        select(func.coalesce(func.sum(Dossier.awarded_cents), 0)).where(
+            Dossier.guichet_id == loaded.id,
+            Dossier.state.in_([s.value for s in COMMITTED]),  # type: ignore[attr-defined]
+            Dossier.measure.in_(measures),  # type: ignore[attr-defined]
+        )
+    ).one()
+    return int(total)
+
+
+def room(session: Session, loaded: Loaded, measure: str) -> tuple[int, str]:
+    """What is left of the envelope ``measure`` draws on, and that envelope's name."""
+    pool, measures = pool_measures(loaded, measure)
+    settings = loaded.config.guichet
+    envelope = settings.envelope_eur if pool is None else settings.envelopes[pool]
+    name = "enveloppe du guichet" if pool is None else f"enveloppe de la mesure {pool}"
+    return envelope - committed(session, loaded, measures), name

@@ -1,0 +1,100 @@
+"""Engines and the unit of work: one transaction that rolls back unless committed.
+
+On SQLite: WAL, a busy timeout, foreign keys, synchronous=FULL, and write transactions that begin
+IMMEDIATE, so two writers queue instead of failing half-way with "database is locked".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlmodel import Session, SQLModel
+
+from workflow import models  # noqa: F401  (registers the tables)
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        write = connection.get_execution_options().get("comite_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@cache
+def engine_for(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        _sqlite_setup(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def create_schema(engine: Engine) -> None:
+    SQLModel.metadata.create_all(engine)
+
+
+@dataclass
+class PendingMessage:
+    """A message to render and queue when the unit of work commits."""
+
+    template: str
+    context: dict[str, Any]
+    recipient: str
+    dedup_key: str
+    reference: str | None = None
+    created_at: datetime | None = None
+    held_session_id: int | None = None
+    ics: str | None = None
+    mail_domain: str = "comite.example.org"
+
+
+Renderer = Callable[[str, dict[str, Any]], tuple[str, str, str]]
+
+
+@dataclass
+class UnitOfWork:
+    """``with UnitOfWork(engine, write=True) as uow: ...; uow.commit()``: all or nothing."""
+
+    engine: Engine
+    write: bool = False
+    render: Renderer | None = None
+    session: Session = field(init=False)
+    messages: list[PendingMessage] = field(default_factory=list)
+
+    def __enter__(self) -> UnitOfWork:
+        bind = self.engine.execution_options(comite_write=True) if self.write else self.engine
+        self.session = Session(bind=bind, expire_on_commit=False, autoflush=True)
+        self.session.begin()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def queue(self, message: PendingMessage) -> None:
+        self.messages.append(message)
+
+    def commit(self) -> None:
+        if self.messages:
+            if self.render is None:
+                raise RuntimeError("a unit of work that queues messages needs a renderer")
+            from workflow.outbox import store_messages
+
+            store_messages(self.session, self.messages, self.render)
+            self.messages = []
+        self.session.commit()

@@ -1,0 +1,205 @@
+"""Filing a dossier, and the shared shape of every event service.
+
+Shape of a service: load, build the frozen guard snapshot, fire the event on the shared machine,
+write the new state (the ORM's version column makes it a compare-and-swap), add the audit row,
+queue messages. The caller commits; nothing here does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, select
+
+from states.eligibility import normalise
+from states.guards import Actor, GuardContext
+from states.lifecycle import BY_EVENT, DossierState
+from states.machine import fire
+from states.money import share_of
+from workflow import context, messages
+from workflow.db import UnitOfWork
+from workflow.errors import Conflict, NotFound, Refused
+from workflow.forms import DossierForm, dossier_form
+from workflow.models import Audit, CommitteeSession, Dossier, ReferenceCounter
+
+
+@dataclass(frozen=True)
+class Request:
+    """Who fires which event on which dossier, and when."""
+
+    reference: str
+    actor: str | None
+    now: datetime
+    reason: str | None = None
+    expected_version: int | None = None
+
+
+def find(session: Session, reference: str) -> Dossier:
+    dossier = session.exec(select(Dossier).where(Dossier.reference == reference.strip())).first()
+    if dossier is None:
+        raise NotFound(f"aucun dossier {reference}", field="REF")
+    return dossier
+
+
+def form_fields(form: DossierForm) -> dict[str, Any]:
+    """The dossier columns a form fills."""
+    return {
+        "measure": form.measure,
+        "department": form.applicant.department,
+        "applicant_name": form.applicant.name,
+        "applicant_kind": form.applicant.kind,
+        "population": form.applicant.population,
+        "siren": form.applicant.siren,
+        "title": form.title,
+        "title_key": normalise(form.title),
+        "owner_email": form.contact.email.lower(),
+        "total_cost_cents": form.total_cost_eur,
+        "requested_cents": form.requested_eur,
+        "end_date": form.end_date,
+        "form": form.model_dump(mode="json"),
+    }
+
+
+def refused_twin(session: Session, guichet_id: str, fields: dict[str, Any]) -> Dossier | None:
+    """A refused dossier of the same applicant, measure and title: it can never be filed again."""
+    return session.exec(
+        select(Dossier).where(
+            Dossier.guichet_id == guichet_id,
+            Dossier.siren == fields["siren"],
+            Dossier.measure == fields["measure"],
+            Dossier.title_key == fields["title_key"],
+            Dossier.state == DossierState.refused.value,
+        )
+    ).first()
+
+
+def next_reference(session: Session, loaded: context.Loaded, now: datetime) -> str:
+    year = loaded.today(now).year
+    counter = session.exec(
+        select(ReferenceCounter)
+        .where(ReferenceCounter.guichet_id == loaded.id, ReferenceCounter.year == year)
+        .with_for_update()
+    ).first()
+    if counter is None:
+        counter = ReferenceCounter(guichet_id=loaded.id, year=year, last=0)
+    counter.last += 1
+    session.add(counter)
+    return f"{loaded.row.reference_prefix}-{year}-{counter.last:04d}"
+
+
+def submit(uow: UnitOfWork, *, data: Any, file: str | None, actor: str | None,
+           now: datetime, ds_number: str | None = None) -> Dossier:
+    """File a dossier; refuses a project whose twin was refused."""
+    session = uow.session
+    loaded = context.guichet(session)
+    form = dossier_form(data, file=file, departments=loaded.config.department_codes,
+                        today=loaded.today(now))
+    fields = form_fields(form)
+    twin = refused_twin(session, loaded.id, fields)
+    if twin is not None:
+        raise Refused(
+            f"dépôt refusé : ce projet ({form.applicant.siren}, mesure {form.measure}, "
+            f"« {form.title} ») a été refusé sous la référence {twin.reference} "
+            "et ne peut pas être redéposé"
+        )
+    who = actor.strip().lower() if actor else fields["owner_email"]
+    dossier = Dossier(guichet_id=loaded.id, reference=next_reference(session, loaded, now),
+                      submitted_at=now, updated_at=now, ds_number=ds_number, **fields)
+    session.add(dossier)
+    session.flush()
+    audit = record(session, dossier, "submit", None, DossierState.submitted, actor=who, now=now,
+                   data={"requested_eur": dossier.requested_cents})
+    messages.to_owner(uow, loaded, dossier, "submitted", key=f"audit:{audit.id}", now=now)
+    return dossier
+
+
+def record(session: Session, dossier: Dossier, event: str, source: DossierState | None,
+           dest: DossierState, *, actor: str, now: datetime, reason: str | None = None,
+           data: dict[str, Any] | None = None) -> Audit:
+    audit = Audit(dossier_id=dossier.id, action=f"dossier.{event}", event=event,
+                  from_state=source.value if source else None, to_state=dest.value, at=now,
+                  actor=actor, reason=reason, data=data or {})
+    session.add(audit)
+    session.flush()
+    return audit
+
+
+@dataclass
+class Step:
+    """One event under way: what was loaded and the snapshot the guards saw."""
+
+    uow: UnitOfWork
+    loaded: context.Loaded
+    dossier: Dossier
+    actor: Actor
+    request: Request
+
+    @property
+    def session(self) -> Session:
+        return self.uow.session
+
+    def snapshot(self, **extra: Any) -> GuardContext:
+        dossier, loaded = self.dossier, self.loaded
+        current = None
+        if dossier.session_id is not None:
+            current = context.view(loaded, self.session.get(CommitteeSession,
+                                                            dossier.session_id))
+        return GuardContext(
+            actor=self.actor, today=loaded.today(self.request.now),
+            department=dossier.department, measure=dossier.measure,
+            requested=dossier.requested_cents, total_cost=dossier.total_cost_cents,
+            reason=self.request.reason,
+            max_share=share_of(dossier.total_cost_cents, loaded.config.guichet.funding_cap),
+            current_session=current, **extra,
+        )
+
+    def apply(self, event: str, ctx: GuardContext, *, data: dict[str, Any] | None = None,
+              **changes: Any) -> Audit:
+        """Fire, write state and changes with a compare-and-swap, record the audit row."""
+        dossier = self.dossier
+        source = DossierState(dossier.state)
+        dest = fire(source, event, ctx)
+        for name, value in changes.items():
+            setattr(dossier, name, value)
+        dossier.state = dest.value
+        dossier.updated_at = self.request.now
+        self.session.add(dossier)
+        try:
+            self.session.flush()
+        except StaleDataError:
+            raise conflict(dossier.reference, None) from None
+        return record(self.session, dossier, event, source, dest, actor=self.actor.email,
+                      now=self.request.now, reason=self.request.reason, data=data)
+
+    def tell_owner(self, audit: Audit, **extra: Any) -> None:
+        rule = BY_EVENT[audit.event]
+        if rule.template is None:
+            return
+        held = None
+        if rule.notify == "at_close" and self.dossier.session_id is not None:
+            held = self.session.get(CommitteeSession, self.dossier.session_id)
+        messages.to_owner(self.uow, self.loaded, self.dossier, rule.template,
+                          key=f"audit:{audit.id}", now=self.request.now, held_for=held,
+                          reason=self.request.reason, **extra)
+
+
+def conflict(reference: str, seen: int | None, current: int | None = None) -> Conflict:
+    detail = f" (version {current}, vous attendiez la {seen})" if seen is not None else ""
+    return Conflict(
+        f"conflit : le dossier {reference} a été modifié par quelqu'un d'autre pendant "
+        f"votre action{detail} ; relire le dossier (comite dossier show {reference}) et recommencer"
+    )
+
+
+def begin(uow: UnitOfWork, request: Request, *, lock_guichet: bool = False) -> Step:
+    session = uow.session
+    loaded = context.guichet(session, lock=lock_guichet)
+    dossier = find(session, request.reference)
+    seen = request.expected_version
+    if seen is not None and dossier.version != seen:
+        raise conflict(dossier.reference, seen, dossier.version)
+    who = context.actor(session, loaded, request.actor, dossier)
+    return Step(uow, loaded, dossier, who, request)

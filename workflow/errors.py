@@ -1,0 +1,69 @@
+"""One exception hierarchy, mapped to exit codes (and later HTTP statuses) in one place each.
+
+Every message is a French sentence for the person at the keyboard.
+"""
+
+from __future__ import annotations
+
+from states.machine import EventRefused
+
+
+class ComiteError(Exception):
+    """Base of every error a user may see."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(ComiteError):
+    """Bad input: a file, a row or a field that is wrong. Nothing was written."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, field: str | None = None, file: str | None = None,
+                 row: int | None = None) -> None:
+        where = [part for part in (file, f"ligne {row}" if row is not None else None, field) if part]
+        super().__init__(f"{' : '.join(where)} : {message}" if where else message)
+        self.field = field
+        self.file = file
+        self.row = row
+
+
+class NotFound(InvalidInput):
+    """An unknown reference, session date or name: bad input too."""
+
+
+class Refused(ComiteError):
+    """An action refused by a rule; says why and what is allowed now."""
+
+    exit_code = 1
+
+
+class PermissionRefused(Refused):
+    """The actor may not do this."""
+
+
+class Conflict(Refused):
+    """Someone else changed the same thing first."""
+
+
+TransitionRefused = EventRefused
+
+
+def exit_code(error: BaseException) -> int:
+    if isinstance(error, ComiteError):
+        return error.exit_code
+    if isinstance(error, EventRefused):
+        return 1
+    return 70
+
+
+def message(error: BaseException) -> str:
+    if isinstance(error, ComiteError):
+        return error.message
+    if isinstance(error, EventRefused):
+        return f"refusé ({error.event}) : {error.message}"
+    return f"erreur interne ({type(error).__name__}) : rien n'a été enregistré"

@@ -1,0 +1,235 @@
+"""One service function per lifecycle event, each in the caller's single transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from states.eligibility import Candidate, forfait_for, problems
+from states.lifecycle import COMMITTED, DossierState
+from states.money import eur_json
+from states.periods import Quarter
+from workflow import context
+from workflow.dossiers import Request, Step, begin, form_fields
+from workflow.forms import ReportForm, dossier_form, report_form
+from workflow.models import AgendaItem, CommitteeSession, Dossier, Report
+
+
+def _agenda_item(step: Step) -> AgendaItem | None:
+    if step.dossier.session_id is None:
+        return None
+    return step.session.exec(
+        select(AgendaItem).where(AgendaItem.session_id == step.dossier.session_id,
+                                 AgendaItem.dossier_id == step.dossier.id)
+    ).first()
+
+
+def _put_on_agenda(step: Step, committee: CommitteeSession) -> None:
+    last = step.session.exec(
+        select(func.coalesce(func.max(AgendaItem.position), 0))
+        .where(AgendaItem.session_id == committee.id)
+    ).one()
+    assert committee.id is not None and step.dossier.id is not None
+    step.session.add(AgendaItem(session_id=committee.id, dossier_id=step.dossier.id,
+                                position=int(last) + 1))
+
+
+def _close_item(step: Step, decision: str) -> None:
+    item = _agenda_item(step)
+    if item is not None and item.decision is None:
+        item.decision = decision
+        item.decided_at = step.request.now
+        step.session.add(item)
+
+
+def start_instruction(uow: Any, request: Request) -> Dossier:
+    step = begin(uow, request)
+    audit = step.apply("start_instruction", step.snapshot())
+    step.tell_owner(audit)
+    return step.dossier
+
+
+def schedule(uow: Any, request: Request, *, session_day: date | None) -> Dossier:
+    step = begin(uow, request)
+    dossier, config = step.dossier, step.loaded.config
+    target = context.session_on(step.session, step.loaded, session_day)
+    candidate = Candidate(dossier.applicant_kind, dossier.measure, dossier.title,
+                          dossier.form.get("presentation", ""), dossier.end_date,
+                          dossier.requested_cents)
+    found = problems(candidate, eligible_kinds=tuple(config.guichet.eligible_kinds),
+                     measures=tuple(config.guichet.measures),
+                     results_deadline=config.guichet.results_deadline,
+                     exclusions=config.exclusions)
+    ctx = step.snapshot(target_session=context.view(step.loaded, target), eligibility=found)
+    audit = step.apply("schedule", ctx, data={"session": target.day.isoformat()},
+                       session_id=target.id)
+    _put_on_agenda(step, target)
+    step.tell_owner(audit, session_day=target.day)
+    return dossier
+
+
+def defer(uow: Any, request: Request, *, session_day: date | None) -> Dossier:
+    step = begin(uow, request)
+    target = context.session_on(step.session, step.loaded, session_day)
+    ctx = step.snapshot(target_session=context.view(step.loaded, target))
+    _close_item(step, "defer")
+    audit = step.apply("defer", ctx, data={"session": target.day.isoformat()},
+                       session_id=target.id)
+    _put_on_agenda(step, target)
+    step.tell_owner(audit, session_day=target.day)
+    return step.dossier
+
+
+def _other_individual_award(step: Step) -> str | None:
+    dossier = step.dossier
+    if not step.loaded.config.rules.one_individual_award or dossier.applicant_kind == "groupement":
+        return None
+    return step.session.exec(
+        select(Dossier.reference).where(
+            Dossier.guichet_id == step.loaded.id, Dossier.siren == dossier.siren,
+            Dossier.id != dossier.id, Dossier.applicant_kind != "groupement",
+            Dossier.state.in_([s.value for s in COMMITTED]),  # type: ignore[attr-defined]
+        )
+    ).first()
+
+
+def accept(uow: Any, request: Request, *, amount: int | None) -> Dossier:
+    # The guichet row is locked so two accepts cannot both take the last of the envelope.
+    step = begin(uow, request, lock_guichet=True)
+    dossier, config = step.dossier, step.loaded.config
+    room, pool = context.room(step.session, step.loaded, dossier.measure)
+    ctx = step.snapshot(
+        amount=amount, room=room, pool=pool,
+        forfait=forfait_for(config.forfaits, dossier.measure, dossier.applicant_kind,
+                            dossier.population),
+        other_award=_other_individual_award(step),
+    )
+    _close_item(step, "accept")
+    audit = step.apply("accept", ctx, data={"awarded_eur": eur_json(amount)},
+                       awarded_cents=amount)
+    step.tell_owner(audit, awarded_cents=amount)
+    return dossier
+
+
+def _decide(event: str) -> Callable[[Any, Request], Dossier]:
+    def decide(uow: Any, request: Request) -> Dossier:
+        step = begin(uow, request)
+        ctx = step.snapshot()
+        _close_item(step, event)
+        audit = step.apply(event, ctx)
+        step.tell_owner(audit)
+        return step.dossier
+
+    decide.__name__ = event
+    decide.__doc__ = f"The committee's decision « {event} »."
+    return decide
+
+
+request_revision = _decide("request_revision")
+refuse = _decide("refuse")
+
+
+def resubmit(uow: Any, request: Request, *, data: Any, file: str | None) -> Dossier:
+    step = begin(uow, request)
+    dossier = step.dossier
+    problem, changes = None, {}
+    if data is None:
+        problem = "le formulaire révisé est obligatoire (--file DOSSIER.json)"
+    else:
+        form = dossier_form(data, file=file, departments=step.loaded.config.department_codes,
+                            today=step.loaded.today(request.now))
+        changes = form_fields(form)
+        if changes["siren"] != dossier.siren:
+            problem = (f"le dossier révisé doit garder le même demandeur (SIREN {dossier.siren}, "
+                       f"reçu {changes['siren']})")
+    ctx = step.snapshot(form_problem=problem)
+    audit = step.apply("resubmit", ctx, data={"previous_form": dossier.form},
+                       revision=dossier.revision + 1, session_id=None, awarded_cents=None,
+                       **changes)
+    step.tell_owner(audit)
+    return dossier
+
+
+def send_agreement(uow: Any, request: Request) -> Dossier:
+    step = begin(uow, request)
+    audit = step.apply("send_agreement", step.snapshot())
+    step.tell_owner(audit, awarded_cents=step.dossier.awarded_cents)
+    return step.dossier
+
+
+def report_periods(signed_on: date, end_date: date) -> list[Quarter]:
+    """The quarters a laureate reports on: from the signature's to the planned end's."""
+    quarter, last = Quarter.of(signed_on), Quarter.of(max(end_date, signed_on))
+    periods = [quarter]
+    while quarter < last:
+        quarter = quarter.next()
+        periods.append(quarter)
+    return periods
+
+
+def sign_agreement(uow: Any, request: Request, *, signed_on: date | None) -> Dossier:
+    step = begin(uow, request)
+    audit = step.apply("sign_agreement", step.snapshot(signed_on=signed_on),
+                       data={"signed_on": signed_on.isoformat() if signed_on else None},
+                       signed_on=signed_on)
+    assert signed_on is not None
+    step.tell_owner(audit, periods=[str(q) for q in report_periods(signed_on,
+                                                                   step.dossier.end_date)])
+    return step.dossier
+
+
+def _report_problem(step: Step, report: ReportForm) -> str | None:
+    dossier = step.dossier
+    period = Quarter.parse(report.period)
+    if dossier.signed_on is None:  # pragma: no cover - follow_up implies a signature
+        return "la convention n'est pas signée"
+    first, current = Quarter.of(dossier.signed_on), Quarter.of(step.loaded.today(step.request.now))
+    if period < first:
+        return f"la période {period} précède la signature de la convention ({first})"
+    if period > current:
+        return f"la période {period} n'est pas commencée (trimestre en cours : {current})"
+    earlier = step.session.exec(
+        select(Report).where(Report.dossier_id == dossier.id, Report.period == str(period))
+    ).first()
+    if earlier is not None:
+        return f"le rapport de la période {period} a déjà été reçu"
+    return None
+
+
+def submit_report(uow: Any, request: Request, *, data: Any, file: str | None) -> Dossier:
+    step = begin(uow, request)
+    report = report_form(data, file=file) if data is not None else None
+    problem = _report_problem(step, report) if report else "le rapport est obligatoire (--file)"
+    audit = step.apply("submit_report", step.snapshot(report_problem=problem),
+                       data={"period": report.period if report else None})
+    assert report is not None and step.dossier.id is not None
+    step.session.add(Report(dossier_id=step.dossier.id, received_at=request.now,
+                            companies=[c.model_dump() for c in report.companies],
+                            **report.model_dump(exclude={"companies"})))
+    step.tell_owner(audit, period=report.period, percent_done=report.percent_done)
+    return step.dossier
+
+
+def complete(uow: Any, request: Request) -> Dossier:
+    step = begin(uow, request)
+    final = step.session.exec(
+        select(Report.id).where(Report.dossier_id == step.dossier.id, Report.percent_done == 100)
+    ).first()
+    audit = step.apply("complete", step.snapshot(has_final_report=final is not None))
+    step.tell_owner(audit)
+    return step.dossier
+
+
+def withdraw(uow: Any, request: Request) -> Dossier:
+    step = begin(uow, request)
+    dossier = step.dossier
+    released = dossier.awarded_cents if DossierState(dossier.state) in COMMITTED else None
+    ctx = step.snapshot()
+    _close_item(step, "withdraw")
+    audit = step.apply("withdraw", ctx, data={"released_eur": eur_json(released)})
+    step.tell_owner(audit)
+    return dossier

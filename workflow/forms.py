@@ -1,0 +1,230 @@
+"""The files people send: the dossier form (annex 1) and the quarterly report."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from states.money import AmountError, parse_eur
+from states.periods import Quarter
+from workflow.errors import InvalidInput
+
+KINDS = ("commune", "epci", "departement", "region", "groupement", "syndicat", "other")
+MEASURES = ("3a", "3b", "3c", "3d")
+STAGES = ("reflection", "implementation", "usage")
+REPORT_STATUSES = ("on_track", "late", "at_risk")
+# Départements of France: 01-95 with Corsica's 2A/2B instead of 20, and the overseas 971-976.
+DEPARTMENTS = frozenset(
+    [f"{n:02d}" for n in range(1, 96) if n != 20] + ["2A", "2B"] + [str(n) for n in range(971, 977)]
+)
+MAX_PRESENTATION_LINES = 10
+
+
+def _cents(value: Any) -> int:
+    try:
+        return parse_eur(value)
+    except AmountError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _siren(value: Any) -> str:
+    from stdnum.fr import siren
+
+    text = str(value).replace(" ", "") if isinstance(value, str | int) else ""
+    if not text.isdigit() or len(text) != 9:
+        raise ValueError(f"« {value} » n'est pas un SIREN (9 chiffres)")
+    if not siren.is_valid(text):
+        raise ValueError(f"« {value} » n'est pas un SIREN valide (clé de contrôle fausse)")
+    return text
+
+
+def _email(value: Any) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
+    if not isinstance(value, str):
+        raise ValueError("adresse électronique attendue")
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ValueError(f"« {value} » n'est pas une adresse électronique valide") from None
+
+
+_FRENCH_CODES = {33, 262, 269, 508, 590, 594, 596, 681, 687, 689}
+
+
+def _phone(value: Any) -> str:
+    import phonenumbers
+
+    if not isinstance(value, str):
+        raise ValueError("numéro de téléphone attendu")
+    try:
+        number = phonenumbers.parse(value, "FR")
+    except phonenumbers.NumberParseException:
+        raise ValueError(f"« {value} » n'est pas un numéro de téléphone") from None
+    if number.country_code not in _FRENCH_CODES or not phonenumbers.is_valid_number(number):
+        raise ValueError(f"« {value} » n'est pas un numéro de téléphone français valide")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _department(value: Any) -> str:
+    text = str(value).strip().upper() if isinstance(value, str | int) else ""
+    if len(text) == 1:
+        text = "0" + text
+    if text not in DEPARTMENTS:
+        raise ValueError(f"« {value} » n'est pas un code de département")
+    return text
+
+
+Cents = Annotated[int, BeforeValidator(_cents)]
+Siren = Annotated[str, BeforeValidator(_siren)]
+Email = Annotated[str, BeforeValidator(_email)]
+Phone = Annotated[str, BeforeValidator(_phone)]
+DepartmentCode = Annotated[str, BeforeValidator(_department)]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Line = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Applicant(_Strict):
+    name: Line
+    kind: Literal["commune", "epci", "departement", "region", "groupement", "syndicat", "other"]
+    population: Annotated[int, Field(ge=0)] | None = None
+    siren: Siren
+    department: DepartmentCode
+
+
+class Contact(_Strict):
+    last_name: Line
+    first_name: Line
+    function: Line
+    address: Text
+    email: Email
+    phone: Phone
+
+
+class Member(_Strict):
+    name: Line
+    siren: Siren | None = None
+
+
+class DossierForm(_Strict):
+    applicant: Applicant
+    contact: Contact
+    measure: Literal["3a", "3b", "3c", "3d"]
+    title: Line
+    presentation: Text
+    stage: Literal["reflection", "implementation", "usage"]
+    total_cost_eur: Cents
+    requested_eur: Cents
+    end_date: date
+    members: list[Member] = []
+    commitment: bool
+    signatory: Line
+    signed_on: date
+
+    @field_validator("members", mode="before")
+    @classmethod
+    def _names_alone(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("presentation")
+    @classmethod
+    def _ten_lines(cls, value: str) -> str:
+        lines = value.splitlines()
+        if len(lines) > MAX_PRESENTATION_LINES:
+            raise ValueError(
+                f"la présentation fait {len(lines)} lignes, au plus {MAX_PRESENTATION_LINES}"
+            )
+        return value
+
+    @field_validator("commitment")
+    @classmethod
+    def _committed(cls, value: bool) -> bool:
+        if value is not True:
+            raise ValueError("l'engagement du signataire est obligatoire (true)")
+        return value
+
+    @field_validator("total_cost_eur", "requested_eur")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("le montant doit être positif")
+        return value
+
+
+class Company(_Strict):
+    name: Line
+    siren: Siren
+    department: DepartmentCode
+
+
+class ReportForm(_Strict):
+    period: str
+    progress: Text
+    percent_done: Annotated[int, Field(ge=0, le=100)]
+    end_date: date
+    status: Literal["on_track", "late", "at_risk"]
+    companies: list[Company] = []
+
+    @field_validator("period")
+    @classmethod
+    def _quarter(cls, value: str) -> str:
+        return str(Quarter.parse(value))
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file, numbers with decimals read as Decimal (never float)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput("fichier introuvable", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"fichier illisible ({exc})", file=str(path)) from None
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"JSON invalide ligne {exc.lineno}, colonne {exc.colno} : {exc.msg}", file=str(path)
+        ) from None
+
+
+def dossier_form(
+    data: Any, *, file: str | None, departments: frozenset[str], today: date, row: int | None = None
+) -> DossierForm:
+    """A valid dossier form for this guichet, or InvalidInput naming the field."""
+    from workflow.validation import parse
+
+    form = parse(DossierForm, data, file=file, row=row)
+
+    def wrong(field: str, message: str) -> InvalidInput:
+        return InvalidInput(message, field=field, file=file, row=row)
+
+    if form.requested_eur > form.total_cost_eur:
+        raise wrong("requested_eur", "le montant demandé dépasse le coût total du projet")
+    if form.applicant.department not in departments:
+        known = ", ".join(sorted(departments))
+        raise wrong(
+            "applicant.department",
+            f"le département {form.applicant.department} n'est pas de ce guichet ({known})",
+        )
+    if form.signed_on > today:
+        raise wrong("signed_on", f"la date de signature ({form.signed_on}) est dans le futur")
+    if form.end_date < form.signed_on:
+        raise wrong("end_date", "la date de fin précède la date de signature")
+    return form
+
+
+def report_form(data: Any, *, file: str | None) -> ReportForm:
+    from workflow.validation import parse
+
+    return parse(ReportForm, data, file=file)

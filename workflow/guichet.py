@@ -1,0 +1,183 @@
+"""The guichet file (TOML): its settings, rules, départements, staff and sessions."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from states.eligibility import Exclusion, Forfait
+from workflow.errors import InvalidInput
+from workflow.forms import Cents, DepartmentCode, Email, Line
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Settings(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    name: Line
+    reference_prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,6}$")]
+    region: Line
+    timezone: str = "Europe/Paris"
+    envelope_eur: Cents
+    envelopes: dict[str, Cents] = {}
+    funding_cap: Annotated[Decimal, Field(gt=0, le=1)] = Decimal("1")
+    results_deadline: date
+    measures: list[Literal["3a", "3b", "3c", "3d"]] = ["3a", "3b", "3c", "3d"]
+    eligible_kinds: list[
+        Literal["commune", "epci", "departement", "region", "groupement", "syndicat", "other"]
+    ] = ["commune", "epci", "departement", "region", "groupement", "syndicat", "other"]
+    agenda_closes_days_before: Annotated[int, Field(ge=0, le=90)] = 7
+    mail_domain: str = "comite.example.org"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"fuseau horaire inconnu « {value} »") from None
+        return value
+
+
+class ForfaitRule(_Strict):
+    measure: Literal["3a", "3b", "3c", "3d"]
+    kinds: list[str]
+    population_below: Annotated[int, Field(gt=0)] | None = None
+    amount_eur: Cents
+
+
+class ExclusionRule(_Strict):
+    code: Line
+    label: Line
+    keywords: list[Line]
+
+
+class Rules(_Strict):
+    one_individual_award: bool = True
+    forfaits: list[ForfaitRule] = []
+    exclusions: list[ExclusionRule] = []
+
+
+class Contact(_Strict):
+    name: Line
+    email: Email
+
+
+class DepartmentEntry(_Strict):
+    code: DepartmentCode
+    name: Line
+    prefecture_contact: Contact
+
+
+class StaffEntry(_Strict):
+    email: Email
+    name: Line
+    role: Literal["coordinator", "instructor", "member"]
+    department: DepartmentCode | None = None
+
+
+class SessionEntry(_Strict):
+    date: date
+    moved_from: date | None = None
+
+
+class ReportSettings(_Strict):
+    contacts: list[Email] = []
+    report_due_days: Annotated[int, Field(ge=0, le=90)] = 15
+
+
+class SmtpSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(gt=0, lt=65536)] = 25
+    starttls: bool = False
+    tls: bool = False
+    username: str | None = None
+    mail_from: str = "comite <comite@example.org>"
+
+
+class GuichetFile(_Strict):
+    guichet: Settings
+    rules: Rules = Rules()
+    departments: Annotated[list[DepartmentEntry], Field(min_length=1)]
+    staff: list[StaffEntry] = []
+    sessions: list[SessionEntry] = []
+    report: ReportSettings = ReportSettings()
+    smtp: SmtpSettings = SmtpSettings()
+
+    @cached_property
+    def department_codes(self) -> frozenset[str]:
+        return frozenset(d.code for d in self.departments)
+
+    @cached_property
+    def forfaits(self) -> tuple[Forfait, ...]:
+        return tuple(
+            Forfait(f.measure, tuple(f.kinds), f.amount_eur, f.population_below)
+            for f in self.rules.forfaits
+        )
+
+    @cached_property
+    def exclusions(self) -> tuple[Exclusion, ...]:
+        return tuple(Exclusion(e.code, e.label, tuple(e.keywords)) for e in self.rules.exclusions)
+
+    def pool_of(self, measure: str) -> str | None:
+        """The separate envelope a measure draws on, or None for the main envelope."""
+        return measure if measure in self.guichet.envelopes else None
+
+    def consistency(self, file: str | None) -> None:
+        codes = self.department_codes
+        for index, person in enumerate(self.staff):
+            if person.role == "instructor" and person.department not in codes:
+                raise InvalidInput(
+                    f"un instructeur doit avoir un département du guichet ({', '.join(sorted(codes))})",
+                    field=f"staff[{index}].department", file=file,
+                )
+        emails = [p.email for p in self.staff]
+        for index, email in enumerate(emails):
+            if emails.index(email) != index:
+                raise InvalidInput(f"{email} figure deux fois", field=f"staff[{index}].email",
+                                   file=file)
+        days = [s.date for s in self.sessions]
+        for index, day in enumerate(days):
+            if days.index(day) != index:
+                raise InvalidInput(f"session du {day} en double", field=f"sessions[{index}].date",
+                                   file=file)
+        for measure in self.guichet.envelopes:
+            if measure not in self.guichet.measures:
+                raise InvalidInput(f"mesure {measure} non ouverte au guichet",
+                                   field=f"guichet.envelopes.{measure}", file=file)
+
+
+def read(path: Path) -> tuple[GuichetFile, str]:
+    """The validated guichet and its source text (stored, so it is re-read the same way)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput("fichier introuvable", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"fichier illisible ({exc})", file=str(path)) from None
+    return parse_text(text, file=str(path)), text
+
+
+def parse_text(text: str, *, file: str | None = None) -> GuichetFile:
+    from workflow.validation import parse
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"TOML invalide : {exc}", file=file) from None
+    config = parse(GuichetFile, data, file=file)
+    config.consistency(file)
+    return config
+
+
+def from_stored(settings: dict[str, Any]) -> GuichetFile:
+    return parse_text(settings["toml"])

@@ -1,0 +1,101 @@
+"""`comite init`: load a guichet file, or bring the stored guichet up to date with it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import select
+
+from workflow.db import UnitOfWork
+from workflow.errors import Refused
+from workflow.guichet import GuichetFile
+from workflow.models import Audit, CommitteeSession, Department, Guichet, Staff
+
+
+def _sync_departments(uow: UnitOfWork, config: GuichetFile, changes: list[str]) -> None:
+    gid = config.guichet.id
+    stored = {d.code: d for d in uow.session.exec(select(Department)
+                                                  .where(Department.guichet_id == gid))}
+    for entry in config.departments:
+        values = {"name": entry.name, "contact_name": entry.prefecture_contact.name,
+                  "contact_email": entry.prefecture_contact.email}
+        row = stored.get(entry.code)
+        if row is None:
+            uow.session.add(Department(guichet_id=gid, code=entry.code, **values))
+            changes.append(f"département {entry.code} ajouté")
+        elif any(getattr(row, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(row, key, value)
+            uow.session.add(row)
+            changes.append(f"département {entry.code} mis à jour")
+
+
+def _sync_staff(uow: UnitOfWork, config: GuichetFile, changes: list[str]) -> None:
+    gid = config.guichet.id
+    stored = {s.email.lower(): s for s in uow.session.exec(select(Staff)
+                                                           .where(Staff.guichet_id == gid))}
+    listed = set()
+    for entry in config.staff:
+        email = entry.email.lower()
+        listed.add(email)
+        values = {"name": entry.name, "role": entry.role, "department": entry.department,
+                  "active": True}
+        row = stored.get(email)
+        if row is None:
+            uow.session.add(Staff(guichet_id=gid, email=email, **values))
+            changes.append(f"{email} ajouté ({entry.role})")
+        elif any(getattr(row, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(row, key, value)
+            uow.session.add(row)
+            changes.append(f"{email} mis à jour")
+    for email, row in stored.items():
+        if email not in listed and row.active:
+            row.active = False  # kept for the audit trail, no longer allowed to act
+            uow.session.add(row)
+            changes.append(f"{email} retiré de l'équipe")
+
+
+def _sync_sessions(uow: UnitOfWork, config: GuichetFile, changes: list[str]) -> None:
+    gid = config.guichet.id
+    stored = list(uow.session.exec(select(CommitteeSession)
+                                   .where(CommitteeSession.guichet_id == gid)))
+    known = {s.day for s in stored} | {s.moved_from for s in stored if s.moved_from}
+    for entry in config.sessions:
+        if entry.date in known:
+            continue
+        uow.session.add(CommitteeSession(guichet_id=gid, day=entry.date,
+                                         moved_from=entry.moved_from))
+        changes.append(f"session du {entry.date.isoformat()} ajoutée")
+
+
+def load(uow: UnitOfWork, config: GuichetFile, text: str, *, now: datetime) -> dict[str, Any]:
+    """Create or update the guichet; returns what changed (nothing the second time)."""
+    settings = config.guichet
+    other = uow.session.exec(select(Guichet).where(Guichet.id != settings.id)).first()
+    if other is not None:
+        raise Refused(f"cette base contient déjà le guichet « {other.id} » : "
+                      "utiliser une autre base (--db) pour un autre guichet")
+    row = uow.session.get(Guichet, settings.id)
+    changes: list[str] = []
+    values = {"name": settings.name, "reference_prefix": settings.reference_prefix,
+              "timezone": settings.timezone, "envelope_cents": settings.envelope_eur,
+              "settings": {"toml": text}}
+    if row is None:
+        row = Guichet(id=settings.id, loaded_at=now, **values)
+        changes.append(f"guichet « {settings.id} » créé")
+    elif any(getattr(row, k) != v for k, v in values.items()):
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.loaded_at = now
+        changes.append("paramètres du guichet mis à jour")
+    uow.session.add(row)
+    uow.session.flush()
+    _sync_departments(uow, config, changes)
+    _sync_staff(uow, config, changes)
+    _sync_sessions(uow, config, changes)
+    if changes:
+        uow.session.add(Audit(action="guichet.load", event="init", at=now, actor="system",
+                              data={"changes": changes}))
+    return {"guichet": settings.id, "changes": changes}

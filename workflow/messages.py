@@ -1,0 +1,65 @@
+"""Which message goes to whom after a change: built here, rendered and stored at commit."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from states.lifecycle import STATE_LABELS, DossierState
+from workflow.context import Loaded
+from workflow.db import PendingMessage, UnitOfWork
+from workflow.models import CommitteeSession, Dossier
+
+
+def dossier_context(loaded: Loaded, dossier: Dossier, **extra: Any) -> dict[str, Any]:
+    contact = dossier.form.get("contact", {})
+    context: dict[str, Any] = {
+        "guichet": loaded.row.name,
+        "reference": dossier.reference,
+        "title": dossier.title,
+        "applicant": dossier.applicant_name,
+        "owner_name": f"{contact.get('first_name', '')} {contact.get('last_name', '')}".strip(),
+        "measure": dossier.measure,
+        "state": STATE_LABELS[DossierState(dossier.state)],
+        "revision": dossier.revision,
+        "requested_cents": dossier.requested_cents,
+    }
+    context.update(extra)
+    return context
+
+
+def to_owner(uow: UnitOfWork, loaded: Loaded, dossier: Dossier, template: str, *, key: str,
+             now: datetime, held_for: CommitteeSession | None = None, **extra: Any) -> None:
+    uow.queue(
+        PendingMessage(
+            template=template,
+            context=dossier_context(loaded, dossier, **extra),
+            recipient=dossier.owner_email,
+            dedup_key=f"{key}:{dossier.owner_email}",
+            reference=dossier.reference,
+            created_at=now,
+            held_session_id=held_for.id if held_for is not None else None,
+            mail_domain=loaded.config.guichet.mail_domain,
+        )
+    )
+
+
+def to_person(uow: UnitOfWork, loaded: Loaded, email: str, template: str, *, key: str,
+              now: datetime, reference: str | None = None, ics: str | None = None,
+              **context: Any) -> None:
+    uow.queue(
+        PendingMessage(
+            template=template,
+            context={"guichet": loaded.row.name, **context},
+            recipient=email,
+            dedup_key=f"{key}:{email}",
+            reference=reference,
+            created_at=now,
+            ics=ics,
+            mail_domain=loaded.config.guichet.mail_domain,
+        )
+    )
+
+
+def session_label(day: date) -> str:
+    return day.isoformat()

@@ -1,0 +1,187 @@
+"""The tables. Money in integer cents, datetimes stored as UTC, one version column per dossier."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy.orm import declared_attr
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, stored as naive UTC, aware UTC out: the same on SQLite and PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: every instant carries its offset")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _utc(**kwargs: Any) -> Any:
+    nullable = kwargs.pop("nullable", False)
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, **kwargs))
+
+
+def _json(nullable: bool = False) -> Any:
+    return Field(sa_column=Column(JSON, nullable=nullable))
+
+
+class Guichet(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    name: str
+    reference_prefix: str
+    timezone: str
+    envelope_cents: int
+    settings: dict[str, Any] = _json()
+    loaded_at: datetime = _utc()
+
+
+class Department(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("guichet_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    guichet_id: str = Field(foreign_key="guichet.id")
+    code: str
+    name: str
+    contact_name: str
+    contact_email: str
+
+
+class Staff(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("guichet_id", "email"),)
+    id: int | None = Field(default=None, primary_key=True)
+    guichet_id: str = Field(foreign_key="guichet.id")
+    email: str
+    name: str
+    role: str
+    department: str | None = None
+    active: bool = True
+
+
+class CommitteeSession(SQLModel, table=True):
+    __tablename__ = "committee_session"
+    __table_args__ = (UniqueConstraint("guichet_id", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    guichet_id: str = Field(foreign_key="guichet.id")
+    day: date
+    state: str = "planned"
+    moved_from: date | None = None
+    sequence: int = 0  # bumped at each move, for the calendar invitation
+    version: int = 1
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+class Dossier(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_dossier_state", "guichet_id", "state"),
+        Index("ix_dossier_department", "guichet_id", "department"),
+        Index("ix_dossier_siren", "siren"),
+    )
+    # The ORM turns every update into a compare-and-swap on the version column.
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+    id: int | None = Field(default=None, primary_key=True)
+    guichet_id: str = Field(foreign_key="guichet.id")
+    reference: str = Field(unique=True)
+    revision: int = 1
+    state: str = "submitted"
+    version: int = 1
+    measure: str
+    department: str
+    applicant_name: str
+    applicant_kind: str
+    population: int | None = None
+    siren: str
+    title: str
+    title_key: str
+    owner_email: str
+    total_cost_cents: int
+    requested_cents: int
+    awarded_cents: int | None = None
+    session_id: int | None = Field(default=None, foreign_key="committee_session.id")
+    end_date: date
+    signed_on: date | None = None
+    form: dict[str, Any] = _json()
+    submitted_at: datetime = _utc()
+    updated_at: datetime = _utc()
+    ds_number: str | None = Field(default=None, unique=True)
+
+
+class AgendaItem(SQLModel, table=True):
+    __tablename__ = "agenda_item"
+    __table_args__ = (UniqueConstraint("session_id", "dossier_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="committee_session.id", index=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    position: int
+    decision: str | None = None  # accept, request_revision, refuse, defer, withdraw
+    decided_at: datetime | None = _utc(nullable=True)
+
+
+class Audit(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int | None = Field(default=None, foreign_key="dossier.id", index=True)
+    session_id: int | None = Field(default=None, foreign_key="committee_session.id", index=True)
+    action: str  # dotted code: dossier.accept, session.move, guichet.load
+    event: str
+    from_state: str | None = None
+    to_state: str | None = None
+    at: datetime = _utc()
+    actor: str
+    reason: str | None = None
+    data: dict[str, Any] = _json()
+
+
+class Report(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("dossier_id", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    period: str
+    progress: str
+    percent_done: int
+    end_date: date
+    status: str
+    companies: list[dict[str, Any]] = _json()
+    received_at: datetime = _utc()
+
+
+class Outbox(SQLModel, table=True):
+    __table_args__ = (Index("ix_outbox_status", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dedup_key: str = Field(unique=True)
+    message_id: str = Field(unique=True)
+    recipient: str
+    subject: str
+    text: str
+    html: str
+    ics: str | None = None
+    reference: str | None = None
+    kind: str
+    status: str = "queued"  # held, queued, inflight, retrying, sent, dead
+    held_session_id: int | None = Field(default=None, foreign_key="committee_session.id")
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: datetime = _utc()
+    created_at: datetime = _utc()
+    sent_at: datetime | None = _utc(nullable=True)
+
+
+class ReferenceCounter(SQLModel, table=True):
+    __tablename__ = "reference_counter"
+    guichet_id: str = Field(primary_key=True, foreign_key="guichet.id")
+    year: int = Field(primary_key=True)
+    last: int = 0

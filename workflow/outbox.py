@@ -1,0 +1,39 @@
+"""Queueing into the outbox: messages rendered once, in the transaction that caused them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlmodel import Session
+
+from workflow.db import PendingMessage, Renderer
+from workflow.models import Outbox
+
+
+def new_message_id(domain: str) -> str:
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
+def store_messages(session: Session, messages: Iterable[PendingMessage], render: Renderer) -> None:
+    for message in messages:
+        subject, text, html = render(message.template, message.context)
+        assert message.created_at is not None
+        session.add(
+            Outbox(
+                dedup_key=message.dedup_key,
+                message_id=new_message_id(message.mail_domain),
+                recipient=message.recipient,
+                subject=subject,
+                text=text,
+                html=html,
+                ics=message.ics,
+                reference=message.reference,
+                kind=message.template,
+                status="held" if message.held_session_id else "queued",
+                held_session_id=message.held_session_id,
+                next_attempt_at=message.created_at,
+                created_at=message.created_at,
+            )
+        )
+    session.flush()

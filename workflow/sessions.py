@@ -1,0 +1,146 @@
+"""Committee sessions: convene, open, close, move; each one transaction with its messages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import select
+
+from states.sessions import SESSION_RULES, SessionState, session_refusal
+from workflow import context, messages
+from workflow.db import UnitOfWork
+from workflow.errors import Conflict, InvalidInput, Refused
+from workflow.models import AgendaItem, Audit, CommitteeSession, Dossier, Outbox, Staff
+
+
+def _start(uow: UnitOfWork, command: str, day: date | None, actor: str | None,
+           ) -> tuple[context.Loaded, CommitteeSession, str]:
+    loaded = context.guichet(uow.session)
+    who = context.actor(uow.session, loaded, actor)
+    context.require_coordinator(who)
+    committee = context.session_on(uow.session, loaded, day, field="DATE")
+    refusal = session_refusal(command, SessionState(committee.state))
+    if refusal is not None:
+        raise Refused(f"session du {committee.day:%d/%m/%Y} : {refusal}")
+    return loaded, committee, who.email
+
+
+def _save(uow: UnitOfWork, committee: CommitteeSession, command: str, actor: str,
+          now: datetime, source: str, data: dict[str, Any] | None = None) -> Audit:
+    uow.session.add(committee)
+    try:
+        uow.session.flush()
+    except StaleDataError:
+        raise Conflict(f"conflit : la session du {committee.day:%d/%m/%Y} a été modifiée "
+                       "pendant votre action ; recommencer") from None
+    audit = Audit(session_id=committee.id, action=f"session.{command}", event=command,
+                  from_state=source, to_state=committee.state, at=now, actor=actor,
+                  data=data or {})
+    uow.session.add(audit)
+    uow.session.flush()
+    return audit
+
+
+def _agenda(uow: UnitOfWork, committee: CommitteeSession) -> list[tuple[AgendaItem, Dossier]]:
+    rows = uow.session.exec(
+        select(AgendaItem, Dossier).join(Dossier, Dossier.id == AgendaItem.dossier_id)
+        .where(AgendaItem.session_id == committee.id)
+        .order_by(AgendaItem.position)  # type: ignore[arg-type]
+    ).all()
+    return [(item, dossier) for item, dossier in rows]
+
+
+def _members(uow: UnitOfWork, loaded: context.Loaded) -> list[Staff]:
+    return list(uow.session.exec(
+        select(Staff).where(Staff.guichet_id == loaded.id, Staff.active,
+                            Staff.role.in_(["member", "coordinator"]))  # type: ignore[attr-defined]
+        .order_by(Staff.email)  # type: ignore[arg-type]
+    ))
+
+
+def _transition(uow: UnitOfWork, command: str, committee: CommitteeSession, actor: str,
+                now: datetime) -> Audit:
+    source = committee.state
+    destination = SESSION_RULES[command][1]
+    assert destination is not None
+    committee.state = destination.value
+    return _save(uow, committee, command, actor, now, source)
+
+
+def convene(uow: UnitOfWork, *, day: date | None, actor: str | None,
+            now: datetime) -> CommitteeSession:
+    """Freeze the agenda and invite the members."""
+    loaded, committee, who = _start(uow, "convene", day, actor)
+    if committee.day < loaded.today(now):
+        raise Refused(f"la session du {committee.day:%d/%m/%Y} est passée : la déplacer (move)")
+    audit = _transition(uow, "convene", committee, who, now)
+    agenda = [d.reference for _, d in _agenda(uow, committee)]
+    for member in _members(uow, loaded):
+        messages.to_person(uow, loaded, member.email, "session_convened",
+                           key=f"audit:{audit.id}", now=now, name=member.name,
+                           session_day=committee.day, agenda=agenda)
+    return committee
+
+
+def open_session(uow: UnitOfWork, *, day: date | None, actor: str | None,
+                 now: datetime) -> CommitteeSession:
+    loaded, committee, who = _start(uow, "open", day, actor)
+    if loaded.today(now) < committee.day:
+        raise Refused(f"la session du {committee.day:%d/%m/%Y} ne peut s'ouvrir qu'à sa date "
+                      f"(aujourd'hui : {loaded.today(now):%d/%m/%Y})")
+    _transition(uow, "open", committee, who, now)
+    return committee
+
+
+def close(uow: UnitOfWork, *, day: date | None, actor: str | None,
+          now: datetime) -> CommitteeSession:
+    """Close a held session once every item is decided; release the decision emails."""
+    _, committee, who = _start(uow, "close", day, actor)
+    pending = [d.reference for item, d in _agenda(uow, committee) if item.decision is None]
+    if pending:
+        raise Refused(
+            f"session du {committee.day:%d/%m/%Y} : {len(pending)} dossier(s) sans décision "
+            f"({', '.join(pending)}) ; décider (accept, request_revision, refuse) ou reporter "
+            "(defer) chacun avant de clore"
+        )
+    _transition(uow, "close", committee, who, now)
+    uow.session.execute(
+        update(Outbox)
+        .where(Outbox.held_session_id == committee.id, Outbox.status == "held")  # type: ignore[arg-type]
+        .values(status="queued", next_attempt_at=now)
+    )
+    return committee
+
+
+def move(uow: UnitOfWork, *, day: date | None, new_day: date | None, actor: str | None,
+         now: datetime) -> CommitteeSession:
+    """Move a planned or convened session: its dossiers follow, owners and members are told."""
+    loaded, committee, who = _start(uow, "move", day, actor)
+    if new_day is None:
+        raise InvalidInput("nouvelle date manquante (AAAA-MM-JJ)", field="NEW_DATE")
+    if new_day <= loaded.today(now):
+        raise InvalidInput(f"la nouvelle date ({new_day:%d/%m/%Y}) doit être dans le futur",
+                           field="NEW_DATE")
+    clash = uow.session.exec(
+        select(CommitteeSession).where(CommitteeSession.guichet_id == loaded.id,
+                                       CommitteeSession.day == new_day)
+    ).first()
+    if clash is not None:
+        raise Refused(f"une session existe déjà le {new_day:%d/%m/%Y}")
+    old_day = committee.day
+    committee.moved_from, committee.day = old_day, new_day
+    committee.sequence += 1
+    audit = _save(uow, committee, "move", who, now, committee.state,
+                  {"from": old_day.isoformat(), "to": new_day.isoformat()})
+    key = f"audit:{audit.id}"
+    for item, dossier in _agenda(uow, committee):
+        if item.decision is None:
+            messages.to_owner(uow, loaded, dossier, "session_moved", key=key, now=now,
+                              old_day=old_day, session_day=new_day)
+    for member in _members(uow, loaded):
+        messages.to_person(uow, loaded, member.email, "session_moved_member", key=key, now=now,
+                           name=member.name, old_day=old_day, session_day=new_day)
+    return committee

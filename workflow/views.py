@@ -1,0 +1,195 @@
+"""What read commands print: plain dicts ready for JSON (amounts as euro strings)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from states.lifecycle import COMMITTED, DossierState, allowed_events
+from states.money import eur_json
+from workflow import context
+from workflow.clock import shown
+from workflow.dossiers import find
+from workflow.models import AgendaItem, Audit, CommitteeSession, Department, Dossier, Report, Staff
+
+
+def guichet(session: Session) -> dict[str, Any]:
+    loaded = context.guichet(session)
+    config, settings = loaded.config, loaded.config.guichet
+    departments = session.exec(select(Department).where(Department.guichet_id == loaded.id)
+                               .order_by(Department.code)).all()  # type: ignore[arg-type]
+    staff = session.exec(select(Staff).where(Staff.guichet_id == loaded.id, Staff.active)
+                         .order_by(Staff.role, Staff.email)).all()  # type: ignore[arg-type]
+    return {
+        "id": settings.id,
+        "name": settings.name,
+        "reference_prefix": settings.reference_prefix,
+        "region": settings.region,
+        "timezone": settings.timezone,
+        "envelope_eur": eur_json(settings.envelope_eur),
+        "envelopes": {m: eur_json(c) for m, c in settings.envelopes.items()},
+        "funding_cap": str(settings.funding_cap),
+        "results_deadline": settings.results_deadline.isoformat(),
+        "measures": list(settings.measures),
+        "eligible_kinds": list(settings.eligible_kinds),
+        "agenda_closes_days_before": settings.agenda_closes_days_before,
+        "rules": {
+            "one_individual_award": config.rules.one_individual_award,
+            "forfaits": [
+                {"measure": f.measure, "kinds": f.kinds, "population_below": f.population_below,
+                 "amount_eur": eur_json(f.amount_eur)} for f in config.rules.forfaits
+            ],
+            "exclusions": [e.model_dump() for e in config.rules.exclusions],
+        },
+        "departments": [
+            {"code": d.code, "name": d.name,
+             "prefecture_contact": {"name": d.contact_name, "email": d.contact_email}}
+            for d in departments
+        ],
+        "staff": [{"email": s.email, "name": s.name, "role": s.role, "department": s.department}
+                  for s in staff],
+        "sessions": session_list(session),
+        "report": config.report.model_dump(),
+        "smtp": config.smtp.model_dump(),
+    }
+
+
+def _session_days(session: Session) -> dict[int, date]:
+    return {s.id: s.day for s in session.exec(select(CommitteeSession)) if s.id is not None}
+
+
+def dossier(session: Session, reference: str) -> dict[str, Any]:
+    loaded = context.guichet(session)
+    row = find(session, reference)
+    days = _session_days(session)
+    history = session.exec(select(Audit).where(Audit.dossier_id == row.id)
+                           .order_by(Audit.id)).all()  # type: ignore[arg-type]
+    reports = session.exec(select(Report).where(Report.dossier_id == row.id)
+                           .order_by(Report.period)).all()  # type: ignore[arg-type]
+    return {
+        **_summary(row, days),
+        "revision": row.revision,
+        "version": row.version,
+        "title": row.title,
+        "total_cost_eur": eur_json(row.total_cost_cents),
+        "end_date": row.end_date.isoformat(),
+        "signed_on": row.signed_on.isoformat() if row.signed_on else None,
+        "owner": row.owner_email,
+        "submitted_at": shown(row.submitted_at, loaded.tz),
+        "allowed_events": allowed_events(DossierState(row.state)),
+        "form": row.form,
+        "history": [
+            {"event": a.event, "from": a.from_state, "to": a.to_state, "at": shown(a.at, loaded.tz),
+             "actor": a.actor, "reason": a.reason, **({"data": a.data} if a.data else {})}
+            for a in history
+        ],
+        "reports": [
+            {"period": r.period, "percent_done": r.percent_done, "status": r.status,
+             "end_date": r.end_date.isoformat(), "progress": r.progress,
+             "companies": r.companies, "received_at": shown(r.received_at, loaded.tz)}
+            for r in reports
+        ],
+    }
+
+
+def _summary(row: Dossier, days: dict[int, date]) -> dict[str, Any]:
+    day = days.get(row.session_id) if row.session_id is not None else None
+    return {
+        "reference": row.reference,
+        "state": row.state,
+        "department": row.department,
+        "measure": row.measure,
+        "applicant": {"name": row.applicant_name, "kind": row.applicant_kind,
+                      "population": row.population, "siren": row.siren},
+        "session": day.isoformat() if day else None,
+        "requested_eur": eur_json(row.requested_cents),
+        "awarded_eur": eur_json(row.awarded_cents),
+    }
+
+
+def dossier_list(session: Session, *, state: str | None = None, department: str | None = None,
+                 session_day: date | None = None) -> list[dict[str, Any]]:
+    loaded = context.guichet(session)
+    query = select(Dossier).where(Dossier.guichet_id == loaded.id)
+    if state is not None:
+        query = query.where(Dossier.state == state)
+    if department is not None:
+        query = query.where(Dossier.department == department)
+    if session_day is not None:
+        committee = context.session_on(session, loaded, session_day)
+        query = query.where(Dossier.session_id == committee.id)
+    days = _session_days(session)
+    return [_summary(row, days) for row in session.exec(query.order_by(Dossier.reference))]
+
+
+def session_list(session: Session) -> list[dict[str, Any]]:
+    sizes = dict(session.exec(select(AgendaItem.session_id, func.count())
+                              .group_by(AgendaItem.session_id)).all())  # type: ignore[arg-type]
+    rows = session.exec(select(CommitteeSession).order_by(CommitteeSession.day)).all()  # type: ignore[arg-type]
+    return [
+        {"date": s.day.isoformat(), "state": s.state, "agenda_size": sizes.get(s.id, 0),
+         "moved_from": s.moved_from.isoformat() if s.moved_from else None}
+        for s in rows
+    ]
+
+
+def session_show(session: Session, day: date) -> dict[str, Any]:
+    loaded = context.guichet(session)
+    committee = context.session_on(session, loaded, day, field="DATE")
+    rows = session.exec(
+        select(AgendaItem, Dossier).join(Dossier, Dossier.id == AgendaItem.dossier_id)
+        .where(AgendaItem.session_id == committee.id)
+        .order_by(AgendaItem.position)  # type: ignore[arg-type]
+    ).all()
+    return {
+        "date": committee.day.isoformat(),
+        "state": committee.state,
+        "moved_from": committee.moved_from.isoformat() if committee.moved_from else None,
+        "agenda": [
+            {"position": item.position, "reference": d.reference, "decision": item.decision,
+             "department": d.department, "measure": d.measure, "applicant": d.applicant_name,
+             "requested_eur": eur_json(d.requested_cents),
+             "awarded_eur": eur_json(d.awarded_cents) if item.decision == "accept" else None}
+            for item, d in rows
+        ],
+    }
+
+
+def budget(session: Session) -> dict[str, Any]:
+    loaded = context.guichet(session)
+    settings = loaded.config.guichet
+    rows = session.exec(
+        select(Dossier.department, Dossier.measure, func.count(),
+               func.coalesce(func.sum(Dossier.awarded_cents), 0))
+        .where(Dossier.guichet_id == loaded.id,
+               Dossier.state.in_([s.value for s in COMMITTED]))  # type: ignore[attr-defined]
+        .group_by(Dossier.department, Dossier.measure)
+    ).all()
+    by_department: dict[str, dict[str, int]] = {c: {"cents": 0, "count": 0}
+                                               for c in sorted(loaded.config.department_codes)}
+    by_measure: dict[str, dict[str, int]] = {m: {"cents": 0, "count": 0} for m in settings.measures}
+    for department, measure, count, cents in rows:
+        for bucket in (by_department.setdefault(department, {"cents": 0, "count": 0}),
+                       by_measure.setdefault(measure, {"cents": 0, "count": 0})):
+            bucket["cents"] += int(cents)
+            bucket["count"] += int(count)
+    main = sum(b["cents"] for m, b in by_measure.items() if m not in settings.envelopes)
+
+    def money(bucket: dict[str, int]) -> dict[str, Any]:
+        return {"committed_eur": eur_json(bucket["cents"]), "count": bucket["count"]}
+
+    return {
+        "envelope_eur": eur_json(settings.envelope_eur),
+        "committed_eur": eur_json(main),
+        "remaining_eur": eur_json(settings.envelope_eur - main),
+        "separate_envelopes": {
+            m: {"envelope_eur": eur_json(c), "committed_eur": eur_json(by_measure[m]["cents"]),
+                "remaining_eur": eur_json(c - by_measure[m]["cents"])}
+            for m, c in settings.envelopes.items()
+        },
+        "by_department": {k: money(v) for k, v in by_department.items()},
+        "by_measure": {k: money(v) for k, v in by_measure.items()},
+    }
