@@ -24,7 +24,12 @@ app.add_typer(dossier_app, name="dossier")
 app.add_typer(session_app, name="session")
 app.add_typer(guichet_app, name="guichet")
 
-SETTINGS = Settings()
+_settings = Settings()
+
+
+def settings() -> Settings:
+    """The settings of the command being run (rebuilt at each invocation)."""
+    return _settings
 
 Actor = Annotated[str | None, typer.Option("--actor", help="Qui agit (ou COMITE_ACTOR).")]
 Json = Annotated[bool, typer.Option("--json", help="Un document JSON.")]
@@ -35,8 +40,8 @@ def _global(
     db: Annotated[str | None, typer.Option("--db", help="URL de la base (COMITE_DATABASE_URL).")] = None,
     now: Annotated[str | None, typer.Option("--now", help="Horloge du moteur (COMITE_NOW).")] = None,
 ) -> None:
-    SETTINGS.database_url = db
-    SETTINGS.now = now
+    global _settings
+    _settings = Settings(database_url=db, now=now)
 
 
 def parse_day(text: str | None, field: str) -> date | None:
@@ -59,7 +64,7 @@ def emit(document: Any) -> None:
 def reading(fn: Callable[[Any], Any]) -> Any:
     from workflow.db import UnitOfWork
 
-    with UnitOfWork(SETTINGS.engine) as uow:
+    with UnitOfWork(settings().engine) as uow:
         return fn(uow.session)
 
 
@@ -67,7 +72,7 @@ def writing(fn: Callable[[Any], Any]) -> Any:
     from notifications.render import render
     from workflow.db import UnitOfWork
 
-    with UnitOfWork(SETTINGS.engine, write=True, render=render) as uow:
+    with UnitOfWork(settings().engine, write=True, render=render) as uow:
         result = fn(uow)
         uow.commit()
         return result
@@ -80,8 +85,8 @@ def init(guichet_file: Annotated[Path, typer.Argument(metavar="GUICHET.toml")]) 
     from workflow.db import create_schema
 
     config, text = guichet.read(guichet_file)
-    create_schema(SETTINGS.engine)
-    now = SETTINGS.instant()
+    create_schema(settings().engine)
+    now = settings().instant()
     summary = writing(lambda uow: loading.load(uow, config, text, now=now))
     changes = summary["changes"]
     typer.echo(f"guichet « {summary['guichet']} » : "
@@ -137,9 +142,9 @@ def dossier_submit(file: Annotated[Path, typer.Argument(metavar="FILE.json")],
     from workflow.forms import read_json
 
     data = read_json(file)
-    now = SETTINGS.instant()
+    now = settings().instant()
     dossier = writing(lambda uow: dossiers.submit(uow, data=data, file=str(file),
-                                                  actor=SETTINGS.actor(actor), now=now))
+                                                  actor=settings().actor(actor), now=now))
     typer.echo(dossier.reference)
 
 
@@ -184,8 +189,7 @@ def dossier_list(
                    f"{row['requested_eur']:>12}  {row['applicant']['name']}")
 
 
-from workflow import cli_events  # noqa: E402  (registers one command per lifecycle event)
-from workflow import cli_sessions  # noqa: E402,F401
+from workflow import cli_events, cli_sessions  # noqa: E402,F401  (they register commands)
 
 cli_events.register(dossier_app, RULES)
 

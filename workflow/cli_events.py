@@ -55,12 +55,12 @@ def _arguments(event: str, given: dict[str, Any]) -> dict[str, Any]:
 def run_event(event: str, reference: str, *, actor: str | None, reason: str | None,
               if_version: int | None, **given: Any) -> Any:
     from workflow import events
-    from workflow.cli import SETTINGS, writing
+    from workflow.cli import settings, writing
     from workflow.dossiers import Request
 
     _refuse_extra(event, given)
     arguments = _arguments(event, given)
-    request = Request(reference=reference, actor=SETTINGS.actor(actor), now=SETTINGS.instant(),
+    request = Request(reference=reference, actor=settings().actor(actor), now=settings().instant(),
                       reason=reason, expected_version=if_version)
     service = getattr(events, event)
     return writing(lambda uow: service(uow, request, **arguments))

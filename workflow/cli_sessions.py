@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from workflow.cli import SETTINGS, Actor, Json, emit, parse_day, reading, session_app, writing
+from workflow.cli import Actor, Json, emit, parse_day, reading, session_app, settings, writing
 
 Day = Annotated[str, typer.Argument(metavar="DATE", help="Date de la session (AAAA-MM-JJ).")]
 
@@ -47,8 +47,8 @@ def _lifecycle(name: str, help_text: str) -> None:
 
         service = getattr(sessions, "open_session" if name == "open" else name)
         when = parse_day(day, "DATE")
-        now = SETTINGS.instant()
-        committee = writing(lambda uow: service(uow, day=when, actor=SETTINGS.actor(actor),
+        now = settings().instant()
+        committee = writing(lambda uow: service(uow, day=when, actor=settings().actor(actor),
                                                 now=now))
         typer.echo(f"session du {committee.day.isoformat()} : {committee.state}")
 
@@ -68,7 +68,7 @@ def session_move(day: Day, new_day: Annotated[str, typer.Argument(metavar="NEW_D
     from workflow import sessions
 
     when, to = parse_day(day, "DATE"), parse_day(new_day, "NEW_DATE")
-    now = SETTINGS.instant()
+    now = settings().instant()
     committee = writing(lambda uow: sessions.move(uow, day=when, new_day=to,
-                                                  actor=SETTINGS.actor(actor), now=now))
+                                                  actor=settings().actor(actor), now=now))
     typer.echo(f"session déplacée au {committee.day.isoformat()} ({committee.state})")

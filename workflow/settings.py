@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -17,7 +18,7 @@ from workflow.errors import InvalidInput
 class Settings:
     database_url: str | None = None
     now: str | None = None
-    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
 
     @cached_property
     def url(self) -> str:
