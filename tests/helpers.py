@@ -57,6 +57,7 @@ def form(**changes: Any) -> dict[str, Any]:
     """A valid dossier form (commune of the 29, measure 3c), with ``changes`` merged in."""
     base = json.loads((ROOT / "examples" / "dossiers" / "kerbras-3c.json").read_text())
     base["applicant"]["siren"] = siren()
+    base["signed_on"] = "2021-05-02"
     return merge(base, changes)
 
 

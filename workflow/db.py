@@ -83,7 +83,7 @@ class UnitOfWork:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.session.rollback()
+        # Closing rolls back whatever was not committed; loaded objects stay readable.
         self.session.close()
 
     def queue(self, message: PendingMessage) -> None:
