@@ -160,7 +160,7 @@ class Step:
               **changes: Any) -> Audit:
         """Fire, write state and changes with a compare-and-swap, record the audit row."""
         dossier = self.dossier
-        source = DossierState(dossier.state)
+        reference, source = dossier.reference, DossierState(dossier.state)
         dest = fire(source, event, ctx)
         for name, value in changes.items():
             setattr(dossier, name, value)
@@ -170,7 +170,7 @@ class Step:
         try:
             self.session.flush()
         except StaleDataError:
-            raise conflict(dossier.reference, None) from None
+            raise conflict(reference, None) from None
         return record(self.session, dossier, event, source, dest, actor=self.actor.email,
                       now=self.request.now, reason=self.request.reason, data=data)
 

@@ -30,11 +30,12 @@ def _start(uow: UnitOfWork, command: str, day: date | None, actor: str | None,
 
 def _save(uow: UnitOfWork, committee: CommitteeSession, command: str, actor: str,
           now: datetime, source: str, data: dict[str, Any] | None = None) -> Audit:
+    day = committee.day
     uow.session.add(committee)
     try:
         uow.session.flush()
     except StaleDataError:
-        raise Conflict(f"conflit : la session du {committee.day:%d/%m/%Y} a été modifiée "
+        raise Conflict(f"conflit : la session du {day:%d/%m/%Y} a été modifiée "
                        "pendant votre action ; recommencer") from None
     audit = Audit(session_id=committee.id, action=f"session.{command}", event=command,
                   from_state=source, to_state=committee.state, at=now, actor=actor,
