@@ -22,3 +22,17 @@ def engine(db_url):
 @pytest.fixture
 def desk(engine):
     return Desk(engine)
+
+
+@pytest.fixture
+def cli(tmp_path, capsys, monkeypatch):
+    """The command line on a fresh database with the Bretagne guichet loaded."""
+    from tests.cli import Cli
+    from tests.helpers import EXAMPLE
+
+    monkeypatch.delenv("COMITE_ACTOR", raising=False)
+    monkeypatch.delenv("COMITE_NOW", raising=False)
+    monkeypatch.delenv("COMITE_DATABASE_URL", raising=False)
+    runner = Cli(tmp_path / "cli.db", capsys, monkeypatch)
+    runner.ok("init", str(EXAMPLE), now="2021-05-01T09:00")
+    return runner
