@@ -1,0 +1,168 @@
+"""A small Bretagne 2021-2022 campaign replayed through the command line with --now."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.helpers import COORDINATOR, EXAMPLE, INSTRUCTOR, form, report
+
+C = COORDINATOR
+
+
+def _file(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_text(json.dumps(data, ensure_ascii=False))
+    return str(path)
+
+
+def test_guichet_show_is_the_bretagne_guichet(cli):
+    shown = json.loads(cli.ok("guichet", "show", "--json"))
+    assert shown["envelope_eur"] == "1188000.00"
+    assert shown["envelopes"] == {"3d": "100000.00"}
+    assert shown["funding_cap"] == "1.00" and shown["results_deadline"] == "2022-12-31"
+    assert [d["code"] for d in shown["departments"]] == ["22", "29", "35", "56"]
+    assert all(d["prefecture_contact"]["email"].endswith("@example.org")
+               for d in shown["departments"])
+    assert [(s["date"], s["moved_from"]) for s in shown["sessions"]] == [
+        ("2021-06-22", None), ("2021-09-14", None), ("2021-10-19", "2021-11-04"),
+        ("2022-02-08", None)]
+    roles = [(s["role"], s["department"]) for s in shown["staff"]]
+    assert roles.count(("coordinator", None)) == 1
+    assert {d for r, d in roles if r == "instructor"} == {"22", "29", "35", "56"}
+    assert shown["rules"]["one_individual_award"] is True
+    assert [f["amount_eur"] for f in shown["rules"]["forfaits"]] == ["5000.00", "10000.00",
+                                                                      "20000.00"]
+    assert {e["code"] for e in shown["rules"]["exclusions"]} == {"urbanisme", "axe2", "etpt",
+                                                                 "materiel"}
+
+
+def test_init_is_idempotent_and_updates_a_changed_guichet(cli, tmp_path):
+    assert "déjà à jour" in cli.ok("init", str(EXAMPLE))
+    changed = EXAMPLE.read_text().replace('envelope_eur = "1188000"', 'envelope_eur = "1200000"')
+    path = tmp_path / "changed.toml"
+    path.write_text(changed)
+    assert "paramètres du guichet mis à jour" in cli.ok("init", str(path))
+    assert json.loads(cli.ok("budget", "--json"))["envelope_eur"] == "1200000.00"
+
+
+def test_a_campaign_replayed_with_now(cli, tmp_path):
+    owners = {}
+    refs = {}
+    for key, dept, measure in (("a", "22", "3c"), ("b", "29", "3c"), ("c", "35", "3b"),
+                               ("d", "56", "3c")):
+        data = form(applicant={"department": dept}, measure=measure, title=f"Projet {key}")
+        owners[key] = data["contact"]["email"]
+        refs[key] = cli.ok("dossier", "submit", _file(tmp_path, f"{key}.json", data),
+                           now="2021-05-03T10:00")
+        cli.ok("dossier", "start_instruction", refs[key], now="2021-05-10T10:00",
+               actor=INSTRUCTOR[dept])
+        cli.ok("dossier", "schedule", refs[key], "--session", "2021-06-22",
+               now="2021-05-11T10:00", actor=INSTRUCTOR[dept])
+    assert refs["a"] == "BZH-2021-0001" and refs["d"] == "BZH-2021-0004"
+
+    cli.ok("session", "convene", "2021-06-22", now="2021-06-16T10:00", actor=C)
+    cli.ok("session", "open", "2021-06-22", now="2021-06-22T09:00", actor=C)
+    cli.ok("dossier", "accept", refs["a"], "--amount", "30 000,00", "--reason", "Exemplaire",
+           now="2021-06-22T10:00", actor=C)
+    cli.ok("dossier", "request_revision", refs["b"], "--reason", "Associer les usagers",
+           now="2021-06-22T10:10", actor=C)
+    cli.ok("dossier", "refuse", refs["c"], "--reason", "Achat de matériel",
+           now="2021-06-22T10:20", actor=C)
+    cli.ok("dossier", "defer", refs["d"], "--session", "2021-09-14", "--reason", "Devis attendu",
+           now="2021-06-22T10:30", actor=C)
+    cli.ok("session", "close", "2021-06-22", now="2021-06-22T12:00", actor=C)
+
+    agenda = json.loads(cli.ok("session", "show", "2021-06-22", "--json"))
+    assert [(i["reference"], i["decision"]) for i in agenda["agenda"]] == [
+        (refs["a"], "accept"), (refs["b"], "request_revision"), (refs["c"], "refuse"),
+        (refs["d"], "defer")]
+
+    revised = form(applicant={"department": "29"}, title="Projet b révisé")
+    revised["applicant"]["siren"] = json.loads(
+        cli.ok("dossier", "show", refs["b"], "--json"))["applicant"]["siren"]
+    cli.ok("dossier", "resubmit", refs["b"], "--file", _file(tmp_path, "b2.json", revised),
+           now="2021-07-05T10:00", actor=owners["b"])
+    cli.ok("dossier", "start_instruction", refs["b"], now="2021-07-06T10:00",
+           actor=INSTRUCTOR["29"])
+    cli.ok("dossier", "schedule", refs["b"], "--session", "2021-09-14", now="2021-07-07T10:00",
+           actor=INSTRUCTOR["29"])
+    cli.ok("session", "move", "2022-02-08", "2022-02-15", now="2021-07-08T10:00", actor=C)
+
+    cli.ok("session", "convene", "2021-09-14", now="2021-09-08T10:00", actor=C)
+    cli.ok("session", "open", "2021-09-14", now="2021-09-14T09:00", actor=C)
+    cli.ok("dossier", "accept", refs["b"], "--amount", "20000", "--reason", "Bien revu",
+           now="2021-09-14T10:00", actor=C)
+    cli.ok("dossier", "accept", refs["d"], "--amount", "15000", "--reason", "Devis reçu",
+           now="2021-09-14T10:10", actor=C)
+    cli.ok("session", "close", "2021-09-14", now="2021-09-14T12:00", actor=C)
+
+    i22 = INSTRUCTOR["22"]
+    cli.ok("dossier", "send_agreement", refs["a"], now="2021-06-25T10:00", actor=i22)
+    cli.ok("dossier", "sign_agreement", refs["a"], "--date", "2021-07-01", now="2021-07-02T10:00",
+           actor=i22)
+    for period, percent, now in (("2021-Q3", 30, "2021-10-05T10:00"),
+                                 ("2021-Q4", 60, "2022-01-05T10:00"),
+                                 ("2022-Q1", 100, "2022-04-05T10:00")):
+        cli.ok("dossier", "submit_report", refs["a"], "--file",
+               _file(tmp_path, f"r{period}.json", report(period=period, percent_done=percent)),
+               now=now, actor=owners["a"])
+    cli.ok("dossier", "complete", refs["a"], now="2022-04-10T10:00", actor=i22)
+    cli.ok("dossier", "withdraw", refs["d"], "--reason", "Projet abandonné",
+           now="2022-01-15T10:00", actor=owners["d"])
+
+    budget = json.loads(cli.ok("budget", "--json"))
+    assert (budget["committed_eur"], budget["remaining_eur"]) == ("50000.00", "1138000.00")
+    assert budget["by_department"]["56"] == {"committed_eur": "0.00", "count": 0}
+
+    listed = json.loads(cli.ok("dossier", "list", "--json"))
+    assert [(d["reference"], d["state"]) for d in listed] == [
+        (refs["a"], "completed"), (refs["b"], "accepted"), (refs["c"], "refused"),
+        (refs["d"], "withdrawn")]
+    assert set(listed[0]) >= {"reference", "state", "department", "measure", "applicant",
+                              "session", "requested_eur", "awarded_eur"}
+    assert [d["reference"] for d in json.loads(cli.ok("dossier", "list", "--state", "refused",
+                                                      "--json"))] == [refs["c"]]
+    assert [d["reference"] for d in json.loads(cli.ok("dossier", "list", "--department", "29",
+                                                      "--json"))] == [refs["b"]]
+
+    shown = json.loads(cli.ok("dossier", "show", refs["a"], "--json"))
+    assert [h["event"] for h in shown["history"]] == [
+        "submit", "start_instruction", "schedule", "accept", "send_agreement", "sign_agreement",
+        "submit_report", "submit_report", "submit_report", "complete"]
+    assert shown["history"][3]["at"] == "2021-06-22T10:00:00+02:00"
+    assert shown["history"][3]["actor"] == C and shown["history"][3]["reason"] == "Exemplaire"
+    assert [r["period"] for r in shown["reports"]] == ["2021-Q3", "2021-Q4", "2022-Q1"]
+    sessions = json.loads(cli.ok("session", "list", "--json"))
+    assert [(s["date"], s["state"]) for s in sessions] == [
+        ("2021-06-22", "closed"), ("2021-09-14", "closed"), ("2021-10-19", "planned"),
+        ("2022-02-15", "planned")]
+
+    refiled = cli("dossier", "submit", _file(tmp_path, "c-again.json",
+                                             _refused_form(cli, refs["c"])),
+                  now="2022-01-20T10:00")
+    assert refiled.code == 1 and refs["c"] in refiled.err
+
+
+def _refused_form(cli, reference):
+    data = json.loads(cli.ok("dossier", "show", reference, "--json"))["form"]
+    data["signed_on"] = "2022-01-19"
+    return data
+
+
+def test_the_installed_command_never_shows_a_traceback(tmp_path):
+    env = {**os.environ, "COMITE_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+           "COMITE_NOW": "2021-05-01T09:00", "COMITE_ACTOR": C}
+    run = [sys.executable, "-c", "from workflow.cli import main; main()"]
+    done = subprocess.run([*run, "init", str(EXAMPLE)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    done = subprocess.run([*run, "session", "convene", "2021-06-22"], env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and "convened" in done.stdout
+    done = subprocess.run([*run, "session", "open", "2021-06-22"], env=env, capture_output=True,
+                          text=True)
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "qu'à sa date" in done.stderr
