@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
@@ -166,6 +167,7 @@ class Step:
             setattr(dossier, name, value)
         dossier.state = dest.value
         dossier.updated_at = self.request.now
+        flag_modified(dossier, "state")  # a self-transition still writes, and bumps the version
         self.session.add(dossier)
         try:
             self.session.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from datetime import date
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -179,5 +179,11 @@ def parse_text(text: str, *, file: str | None = None) -> GuichetFile:
     return config
 
 
+@lru_cache(maxsize=8)
+def _stored(text: str) -> GuichetFile:
+    return parse_text(text)
+
+
 def from_stored(settings: dict[str, Any]) -> GuichetFile:
-    return parse_text(settings["toml"])
+    """The stored guichet, parsed once per process and text (every transaction reads it)."""
+    return _stored(settings["toml"])

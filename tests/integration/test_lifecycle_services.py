@@ -199,3 +199,11 @@ def test_a_withdrawn_agenda_item_lets_the_session_close(desk):
 def test_unknown_reference_is_bad_input(desk):
     with pytest.raises(InvalidInput, match="BZH-2021-9999"):
         desk.fire("start_instruction", "BZH-2021-9999", actor=I29, now="2021-05-10 09:00")
+
+
+def test_a_self_transition_at_the_same_instant_still_bumps_the_version(desk):
+    reference = _in_follow_up(desk)
+    version = desk.show(reference)["version"]
+    desk.fire("submit_report", reference, actor=I29, now="2021-07-02 10:00",
+              data=report(period="2021-Q3"), file=None)
+    assert desk.show(reference)["version"] == version + 1
