@@ -120,10 +120,18 @@ def budget(as_json: Json = False) -> None:
     if as_json:
         emit(document)
         return
-    typer.echo(f"enveloppe {document['envelope_eur']} € ; engagé {document['committed_eur']} € ; "
-               f"reste {document['remaining_eur']} €")
+    from states.money import eur_fr, parse_eur
+
+    def shown(amount: str) -> str:
+        return eur_fr(parse_eur(amount))
+
+    typer.echo(f"enveloppe {shown(document['envelope_eur'])} ; engagé "
+               f"{shown(document['committed_eur'])} ; reste {shown(document['remaining_eur'])}")
+    for measure, pool in document["separate_envelopes"].items():
+        typer.echo(f"enveloppe distincte {measure} : {shown(pool['envelope_eur'])} ; reste "
+                   f"{shown(pool['remaining_eur'])}")
     for code, bucket in document["by_department"].items():
-        typer.echo(f"  {code} : {bucket['committed_eur']} € ({bucket['count']} dossier(s))")
+        typer.echo(f"  {code} : {shown(bucket['committed_eur'])} ({bucket['count']} dossier(s))")
 
 
 @app.command()
@@ -160,7 +168,7 @@ def dossier_show(reference: Annotated[str, typer.Argument(metavar="REF")],
         return
     typer.echo(f"{document['reference']} [{document['state']}] {document['title']}")
     for entry in document["history"]:
-        typer.echo(f"  {entry['at']} {entry['event']} {entry['from']} → {entry['to']} "
+        typer.echo(f"  {entry['at']} {entry['event']} {entry['from'] or '—'} → {entry['to']} "
                    f"({entry['actor']}){' : ' + entry['reason'] if entry['reason'] else ''}")
     typer.echo(f"  actions possibles : {', '.join(document['allowed_events']) or 'aucune'}")
 

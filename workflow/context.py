@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -12,18 +14,25 @@ from states.guards import Actor, SessionView
 from states.lifecycle import COMMITTED
 from workflow.clock import local_day
 from workflow.errors import InvalidInput, NotFound
-from workflow.guichet import GuichetFile, from_stored
 from workflow.models import CommitteeSession, Dossier, Guichet, Staff
+
+if TYPE_CHECKING:
+    from workflow.guichet import GuichetFile
 
 SYSTEM = "system"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Loaded:
-    """The guichet row and its parsed configuration."""
+    """The guichet row, and its configuration parsed on first use (read commands rarely need it)."""
 
     row: Guichet
-    config: GuichetFile
+
+    @cached_property
+    def config(self) -> GuichetFile:
+        from workflow.guichet import from_stored
+
+        return from_stored(self.row.settings)
 
     @property
     def id(self) -> str:
@@ -45,7 +54,14 @@ def guichet(session: Session, *, lock: bool = False) -> Loaded:
     if row is None:
         raise InvalidInput("aucun guichet dans cette base : lancer d'abord `comite init GUICHET.toml`",
                            field="--db")
-    return Loaded(row, from_stored(row.settings))
+    return Loaded(row)
+
+
+def find(session: Session, reference: str) -> Dossier:
+    dossier = session.exec(select(Dossier).where(Dossier.reference == reference.strip())).first()
+    if dossier is None:
+        raise NotFound(f"aucun dossier {reference}", field="REF")
+    return dossier
 
 
 def actor(session: Session, loaded: Loaded, email: str | None,

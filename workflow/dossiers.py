@@ -22,7 +22,7 @@ from states.machine import fire
 from states.money import share_of
 from workflow import context, messages
 from workflow.db import UnitOfWork
-from workflow.errors import Conflict, NotFound, Refused
+from workflow.errors import Conflict, Refused
 from workflow.forms import DossierForm, dossier_form
 from workflow.models import Audit, CommitteeSession, Dossier, ReferenceCounter
 
@@ -36,13 +36,6 @@ class Request:
     now: datetime
     reason: str | None = None
     expected_version: int | None = None
-
-
-def find(session: Session, reference: str) -> Dossier:
-    dossier = session.exec(select(Dossier).where(Dossier.reference == reference.strip())).first()
-    if dossier is None:
-        raise NotFound(f"aucun dossier {reference}", field="REF")
-    return dossier
 
 
 def form_fields(form: DossierForm) -> dict[str, Any]:
@@ -170,11 +163,11 @@ class Step:
         flag_modified(dossier, "state")  # a self-transition still writes, and bumps the version
         self.session.add(dossier)
         try:
-            self.session.flush()
+            # One flush: the compare-and-swap UPDATE, then the audit INSERT.
+            return record(self.session, dossier, event, source, dest, actor=self.actor.email,
+                          now=self.request.now, reason=self.request.reason, data=data)
         except StaleDataError:
             raise conflict(reference, None) from None
-        return record(self.session, dossier, event, source, dest, actor=self.actor.email,
-                      now=self.request.now, reason=self.request.reason, data=data)
 
     def tell_owner(self, audit: Audit, **extra: Any) -> None:
         rule = BY_EVENT[audit.event]
@@ -199,7 +192,7 @@ def conflict(reference: str, seen: int | None, current: int | None = None) -> Co
 def begin(uow: UnitOfWork, request: Request, *, lock_guichet: bool = False) -> Step:
     session = uow.session
     loaded = context.guichet(session, lock=lock_guichet)
-    dossier = find(session, request.reference)
+    dossier = context.find(session, request.reference)
     seen = request.expected_version
     if seen is not None and dossier.version != seen:
         raise conflict(dossier.reference, seen, dossier.version)

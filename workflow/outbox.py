@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from workflow.db import PendingMessage, Renderer
@@ -16,24 +17,25 @@ def new_message_id(domain: str) -> str:
 
 
 def store_messages(session: Session, messages: Iterable[PendingMessage], render: Renderer) -> None:
+    rows = []
     for message in messages:
         subject, text, html = render(message.template, message.context)
         assert message.created_at is not None
-        session.add(
-            Outbox(
-                dedup_key=message.dedup_key,
-                message_id=new_message_id(message.mail_domain),
-                recipient=message.recipient,
-                subject=subject,
-                text=text,
-                html=html,
-                ics=message.ics,
-                reference=message.reference,
-                kind=message.template,
-                status="held" if message.held_session_id else "queued",
-                held_session_id=message.held_session_id,
-                next_attempt_at=message.created_at,
-                created_at=message.created_at,
-            )
-        )
-    session.flush()
+        rows.append({
+            "dedup_key": message.dedup_key,
+            "message_id": new_message_id(message.mail_domain),
+            "recipient": message.recipient,
+            "subject": subject,
+            "text": text,
+            "html": html,
+            "ics": message.ics,
+            "reference": message.reference,
+            "kind": message.template,
+            "status": "held" if message.held_session_id else "queued",
+            "held_session_id": message.held_session_id,
+            "attempts": 0,
+            "next_attempt_at": message.created_at,
+            "created_at": message.created_at,
+        })
+    # One multi-row INSERT, without building ORM objects nobody reads in this transaction.
+    session.execute(insert(Outbox), rows)

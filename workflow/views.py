@@ -12,7 +12,6 @@ from states.lifecycle import COMMITTED, DossierState, allowed_events
 from states.money import eur_json
 from workflow import context
 from workflow.clock import shown
-from workflow.dossiers import find
 from workflow.models import AgendaItem, Audit, CommitteeSession, Department, Dossier, Report, Staff
 
 
@@ -63,7 +62,7 @@ def _session_days(session: Session) -> dict[int, date]:
 
 def dossier(session: Session, reference: str) -> dict[str, Any]:
     loaded = context.guichet(session)
-    row = find(session, reference)
+    row = context.find(session, reference)
     days = _session_days(session)
     history = session.exec(select(Audit).where(Audit.dossier_id == row.id)
                            .order_by(Audit.id)).all()  # type: ignore[arg-type]

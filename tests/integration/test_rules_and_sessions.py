@@ -234,7 +234,7 @@ def test_a_concurrent_write_between_read_and_update_is_a_conflict(engine):
     desk = Desk(engine)
     reference = desk.submit()
     with UnitOfWork(engine, write=True, render=render) as uow:
-        from workflow.dossiers import find
+        from workflow.context import find
 
         stale = find(uow.session, reference)  # read at version 1, kept in the identity map
         uow.session.execute(text("UPDATE dossier SET version = version + 1"))  # another writer

@@ -7,6 +7,7 @@ no envelope is ever overdrawn.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from datetime import date, timedelta
@@ -28,7 +29,7 @@ from sqlmodel import select
 
 from states.lifecycle import BY_EVENT, EVENTS, DossierState, allowed_events
 from states.machine import EventRefused
-from tests.helpers import COORDINATOR, INSTRUCTOR, Desk, form, make_engine, report, siren
+from tests.helpers import COORDINATOR, INSTRUCTOR, Desk, form, make_engine, report
 from workflow.errors import ComiteError
 from workflow.models import Audit, Dossier, Outbox
 
@@ -103,10 +104,9 @@ class Campaign(RuleBasedStateMachine):
     def the_held_session_closes(self):
         for day in SESSIONS:
             if self.desk.session_show(day)["state"] == "held":
-                try:
+                # Undecided items may remain: then the coordinator decides first.
+                with contextlib.suppress(ComiteError):
                     self.desk.session("close", day, now=self.now)
-                except ComiteError:
-                    pass  # undecided items remain: the coordinator decides first
 
     def _fitting_actor(self, event: str, reference: str) -> str:
         """Who would normally fire ``event``: most draws pick them, the rest anyone."""
