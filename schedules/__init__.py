@@ -1,0 +1,1 @@
+"""The guichet calendar: sessions, quarterly and monthly deadlines, business days, due work."""
