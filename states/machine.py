@@ -116,5 +116,4 @@ def mermaid() -> str:
         title="Cycle de vie d'un dossier",
         show_conditions=False,
     )
-    text: str = drawing.models[0].get_graph().draw(None)
-    return text
+    return str(drawing.models[0].get_graph().draw(None))

@@ -42,6 +42,7 @@ def _global(
 ) -> None:
     global _settings
     _settings = Settings(database_url=db, now=now)
+    _settings.clock  # a wrong --now is bad input whatever the command  # noqa: B018
 
 
 def parse_day(text: str | None, field: str) -> date | None:

@@ -137,7 +137,7 @@ def committed(session: Session, loaded: Loaded, measures: list[str]) -> int:
             Dossier.measure.in_(measures),  # type: ignore[attr-defined]
         )
     ).one()
-    return int(total)
+    return int(total or 0)
 
 
 def room(session: Session, loaded: Loaded, measure: str) -> tuple[int, str]:

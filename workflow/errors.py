@@ -53,11 +53,24 @@ class Conflict(Refused):
 TransitionRefused = EventRefused
 
 
+def _missing_schema(error: BaseException) -> bool:
+    """The database has no comite tables yet (SQLite and PostgreSQL say it differently)."""
+    text = str(error)
+    return type(error).__name__ in ("OperationalError", "ProgrammingError") and (
+        "no such table" in text or "does not exist" in text)
+
+
+def _database_down(error: BaseException) -> bool:
+    return type(error).__name__ == "OperationalError" and not _missing_schema(error)
+
+
 def exit_code(error: BaseException) -> int:
     if isinstance(error, ComiteError):
         return error.exit_code
-    if isinstance(error, EventRefused):
+    if isinstance(error, EventRefused) or _database_down(error):
         return 1
+    if _missing_schema(error):
+        return 2
     return 70
 
 
@@ -66,4 +79,9 @@ def message(error: BaseException) -> str:
         return error.message
     if isinstance(error, EventRefused):
         return f"refusé ({error.event}) : {error.message}"
+    if _missing_schema(error):
+        return "--db : base non initialisée : lancer d'abord `comite init GUICHET.toml`"
+    if _database_down(error):
+        reason = str(getattr(error, "orig", error)).splitlines()[0]
+        return f"base de données indisponible ({reason}) : rien n'a été enregistré, réessayer"
     return f"erreur interne ({type(error).__name__}) : rien n'a été enregistré"

@@ -16,6 +16,8 @@ from states.eligibility import Exclusion, Forfait
 from workflow.errors import InvalidInput
 from workflow.forms import Cents, DepartmentCode, Email, Line
 
+Day = date  # a field below is named `date`
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -86,8 +88,8 @@ class StaffEntry(_Strict):
 
 
 class SessionEntry(_Strict):
-    date: date
-    moved_from: date | None = None
+    date: Day
+    moved_from: Day | None = None
 
 
 class ReportSettings(_Strict):

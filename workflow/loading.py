@@ -18,7 +18,7 @@ def _sync_departments(uow: UnitOfWork, config: GuichetFile, changes: list[str]) 
     stored = {d.code: d for d in uow.session.exec(select(Department)
                                                   .where(Department.guichet_id == gid))}
     for entry in config.departments:
-        values = {"name": entry.name, "contact_name": entry.prefecture_contact.name,
+        values: dict[str, Any] = {"name": entry.name, "contact_name": entry.prefecture_contact.name,
                   "contact_email": entry.prefecture_contact.email}
         row = stored.get(entry.code)
         if row is None:
@@ -39,7 +39,7 @@ def _sync_staff(uow: UnitOfWork, config: GuichetFile, changes: list[str]) -> Non
     for entry in config.staff:
         email = entry.email.lower()
         listed.add(email)
-        values = {"name": entry.name, "role": entry.role, "department": entry.department,
+        values: dict[str, Any] = {"name": entry.name, "role": entry.role, "department": entry.department,
                   "active": True}
         row = stored.get(email)
         if row is None:
@@ -79,7 +79,7 @@ def load(uow: UnitOfWork, config: GuichetFile, text: str, *, now: datetime) -> d
                       "utiliser une autre base (--db) pour un autre guichet")
     row = uow.session.get(Guichet, settings.id)
     changes: list[str] = []
-    values = {"name": settings.name, "reference_prefix": settings.reference_prefix,
+    values: dict[str, Any] = {"name": settings.name, "reference_prefix": settings.reference_prefix,
               "timezone": settings.timezone, "envelope_cents": settings.envelope_eur,
               "settings": {"toml": text}}
     if row is None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from states.sessions import SESSION_RULES, SessionState, session_refusal
 from workflow import context, messages
@@ -47,7 +47,7 @@ def _save(uow: UnitOfWork, committee: CommitteeSession, command: str, actor: str
 
 def _agenda(uow: UnitOfWork, committee: CommitteeSession) -> list[tuple[AgendaItem, Dossier]]:
     rows = uow.session.exec(
-        select(AgendaItem, Dossier).join(Dossier, Dossier.id == AgendaItem.dossier_id)
+        select(AgendaItem, Dossier).join(Dossier, col(Dossier.id) == col(AgendaItem.dossier_id))
         .where(AgendaItem.session_id == committee.id)
         .order_by(AgendaItem.position)  # type: ignore[arg-type]
     ).all()

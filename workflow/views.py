@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from states.lifecycle import COMMITTED, DossierState, allowed_events
 from states.money import eur_json
@@ -129,7 +129,7 @@ def session_list(session: Session) -> list[dict[str, Any]]:
                               .group_by(AgendaItem.session_id)).all())  # type: ignore[arg-type]
     rows = session.exec(select(CommitteeSession).order_by(CommitteeSession.day)).all()  # type: ignore[arg-type]
     return [
-        {"date": s.day.isoformat(), "state": s.state, "agenda_size": sizes.get(s.id, 0),
+        {"date": s.day.isoformat(), "state": s.state, "agenda_size": sizes.get(s.id or 0, 0),
          "moved_from": s.moved_from.isoformat() if s.moved_from else None}
         for s in rows
     ]
@@ -139,7 +139,7 @@ def session_show(session: Session, day: date) -> dict[str, Any]:
     loaded = context.guichet(session)
     committee = context.session_on(session, loaded, day, field="DATE")
     rows = session.exec(
-        select(AgendaItem, Dossier).join(Dossier, Dossier.id == AgendaItem.dossier_id)
+        select(AgendaItem, Dossier).join(Dossier, col(Dossier.id) == col(AgendaItem.dossier_id))
         .where(AgendaItem.session_id == committee.id)
         .order_by(AgendaItem.position)  # type: ignore[arg-type]
     ).all()
@@ -173,8 +173,8 @@ def budget(session: Session) -> dict[str, Any]:
     for department, measure, count, cents in rows:
         for bucket in (by_department.setdefault(department, {"cents": 0, "count": 0}),
                        by_measure.setdefault(measure, {"cents": 0, "count": 0})):
-            bucket["cents"] += int(cents)
-            bucket["count"] += int(count)
+            bucket["cents"] += int(cents or 0)
+            bucket["count"] += int(count or 0)
     main = sum(b["cents"] for m, b in by_measure.items() if m not in settings.envelopes)
 
     def money(bucket: dict[str, int]) -> dict[str, Any]:
