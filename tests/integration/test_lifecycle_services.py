@@ -88,12 +88,17 @@ def test_a_refused_project_can_never_be_filed_again(desk):
     assert desk.submit(dict(data, measure="3b"), now="2021-07-01 10:00")  # another measure is fine
 
 
-def test_resubmit_bumps_the_revision_and_keeps_the_history(desk):
-    data = form()
+def _to_be_revised(desk, data):
     reference = desk.scheduled(data)
     desk.held()
     desk.fire("request_revision", reference, actor=COORDINATOR, now="2021-06-22 10:00",
               reason="Associer les agents")
+    return reference
+
+
+def test_resubmit_bumps_the_revision_and_keeps_the_history(desk):
+    data = form()
+    reference = _to_be_revised(desk, data)
     revised = dict(data, title="Portail citoyen co-construit avec les agents")
     desk.fire("resubmit", reference, actor=data["contact"]["email"], now="2021-07-05 10:00",
               data=revised, file=None)
@@ -106,11 +111,7 @@ def test_resubmit_bumps_the_revision_and_keeps_the_history(desk):
 
 
 def test_resubmit_is_refused_without_a_form_or_for_another_applicant(desk):
-    data = form()
-    reference = desk.scheduled(data)
-    desk.held()
-    desk.fire("request_revision", reference, actor=COORDINATOR, now="2021-06-22 10:00",
-              reason="À revoir")
+    reference = _to_be_revised(desk, form())
     with pytest.raises(EventRefused, match="--file"):
         desk.fire("resubmit", reference, actor=I29, now="2021-07-05 10:00", data=None, file=None)
     other = form()

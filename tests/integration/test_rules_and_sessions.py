@@ -44,36 +44,20 @@ def test_an_unknown_actor_is_bad_input_naming_the_option(desk):
                   now="2021-05-10 09:00")
 
 
-def test_schedule_refuses_an_excluded_project_naming_the_exclusion(desk):
-    reference = desk.submit(form(title="Dématérialisation des autorisations d'urbanisme"))
+@pytest.mark.parametrize(("changes", "now", "day", "refusal", "words"), [
+    ({"title": "Dématérialisation des autorisations d'urbanisme"}, "2021-05-11", "2021-06-22",
+     EventRefused, "urbanisme"),
+    ({"end_date": "2023-03-31"}, "2021-05-11", "2021-06-22", EventRefused, "31/12/2022"),
+    ({}, "2021-06-16", "2021-06-22", EventRefused, "clos depuis le 15/06/2021"),
+    ({}, "2021-05-11", "2021-06-23", InvalidInput, "2021-06-22, 2021-09-14"),
+], ids=["excluded project", "ends after the results deadline", "agenda closed",
+        "unknown session"])
+def test_schedule_is_refused_with_the_rule_named(desk, changes, now, day, refusal, words):
+    reference = desk.submit(form(**changes))
     desk.fire("start_instruction", reference, actor=I29, now="2021-05-10 09:00")
-    with pytest.raises(EventRefused, match="urbanisme"):
-        desk.fire("schedule", reference, actor=I29, now="2021-05-11 09:00",
-                  session_day=date(2021, 6, 22))
-
-
-def test_schedule_refuses_a_project_ending_after_the_results_deadline(desk):
-    reference = desk.submit(form(end_date="2023-03-31"))
-    desk.fire("start_instruction", reference, actor=I29, now="2021-05-10 09:00")
-    with pytest.raises(EventRefused, match="31/12/2022"):
-        desk.fire("schedule", reference, actor=I29, now="2021-05-11 09:00",
-                  session_day=date(2021, 6, 22))
-
-
-def test_schedule_refuses_once_the_agenda_is_closed(desk):
-    reference = desk.submit()
-    desk.fire("start_instruction", reference, actor=I29, now="2021-05-10 09:00")
-    with pytest.raises(EventRefused, match="clos depuis le 15/06/2021"):
-        desk.fire("schedule", reference, actor=I29, now="2021-06-16 09:00",
-                  session_day=date(2021, 6, 22))
-
-
-def test_schedule_on_an_unknown_session_is_bad_input_listing_the_sessions(desk):
-    reference = desk.submit()
-    desk.fire("start_instruction", reference, actor=I29, now="2021-05-10 09:00")
-    with pytest.raises(InvalidInput, match="2021-06-22, 2021-09-14"):
-        desk.fire("schedule", reference, actor=I29, now="2021-05-11 09:00",
-                  session_day=date(2021, 6, 23))
+    with pytest.raises(refusal, match=words):
+        desk.fire("schedule", reference, actor=I29, now=f"{now} 09:00",
+                  session_day=date.fromisoformat(day))
 
 
 def test_accept_above_the_3a_forfait_is_refused(desk):
