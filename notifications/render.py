@@ -45,13 +45,15 @@ def one_line(text: str) -> str:
 
 
 def render(name: str, context: dict[str, Any], *, override: str | None = None,
-           ) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of message ``name``."""
+           ) -> tuple[str, str, str, str | None]:
+    """Subject, plain text, HTML and calendar invitation (or None) of message ``name``."""
+    from notifications.ics import from_context
+
     env = environment(override)
     subject = one_line(env.get_template(f"{name}.subject.j2").render(context))
     text = env.get_template(f"{name}.txt.j2").render(context)
     html = env.get_template(f"{name}.html.j2").render(context)
-    return subject, text, html
+    return subject, text, html, from_context(context)
 
 
 def names() -> list[str]:

@@ -198,7 +198,7 @@ def dossier_list(
                    f"{row['requested_eur']:>12}  {row['applicant']['name']}")
 
 
-from workflow import cli_events, cli_sessions  # noqa: E402,F401  (they register commands)
+from workflow import cli_events, cli_mail, cli_sessions  # noqa: E402,F401  (they register commands)
 
 cli_events.register(dossier_app, RULES)
 

@@ -63,7 +63,7 @@ class PendingMessage:
     mail_domain: str = "comite.example.org"
 
 
-Renderer = Callable[[str, dict[str, Any]], tuple[str, str, str]]
+Renderer = Callable[[str, dict[str, Any]], tuple[str, str, str, str | None]]
 
 
 @dataclass

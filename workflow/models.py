@@ -175,6 +175,7 @@ class Outbox(SQLModel, table=True):
     held_session_id: int | None = Field(default=None, foreign_key="committee_session.id")
     attempts: int = 0
     last_error: str | None = None
+    claimed_at: datetime | None = _utc(nullable=True)
     next_attempt_at: datetime = _utc()
     created_at: datetime = _utc()
     sent_at: datetime | None = _utc(nullable=True)

@@ -19,7 +19,7 @@ def new_message_id(domain: str) -> str:
 def store_messages(session: Session, messages: Iterable[PendingMessage], render: Renderer) -> None:
     rows = []
     for message in messages:
-        subject, text, html = render(message.template, message.context)
+        subject, text, html, ics = render(message.template, message.context)
         assert message.created_at is not None
         rows.append({
             "dedup_key": message.dedup_key,
@@ -28,7 +28,7 @@ def store_messages(session: Session, messages: Iterable[PendingMessage], render:
             "subject": subject,
             "text": text,
             "html": html,
-            "ics": message.ics,
+            "ics": ics or message.ics,
             "reference": message.reference,
             "kind": message.template,
             "status": "held" if message.held_session_id else "queued",

@@ -62,6 +62,21 @@ def _members(uow: UnitOfWork, loaded: context.Loaded) -> list[Staff]:
     ))
 
 
+def _invitation(loaded: context.Loaded, committee: CommitteeSession, organizer: str,
+                members: list[Staff], now: datetime) -> dict[str, Any]:
+    """What the calendar invitation says; its UID is stable for the session's whole life."""
+    return {
+        "uid": f"session-{committee.id}@{loaded.config.guichet.mail_domain}",
+        "day": committee.day.isoformat(),
+        "sequence": committee.sequence,
+        "summary": f"Comité de sélection : {loaded.row.name}",
+        "organizer": organizer,
+        "attendees": [m.email for m in members],
+        "timezone": loaded.tz,
+        "stamp": now.isoformat(),
+    }
+
+
 def _transition(uow: UnitOfWork, command: str, committee: CommitteeSession, actor: str,
                 now: datetime) -> Audit:
     source = committee.state
@@ -79,10 +94,12 @@ def convene(uow: UnitOfWork, *, day: date | None, actor: str | None,
         raise Refused(f"la session du {committee.day:%d/%m/%Y} est passée : la déplacer (move)")
     audit = _transition(uow, "convene", committee, who, now)
     agenda = [d.reference for _, d in _agenda(uow, committee)]
-    for member in _members(uow, loaded):
+    members = _members(uow, loaded)
+    invitation = _invitation(loaded, committee, who, members, now)
+    for member in members:
         messages.to_person(uow, loaded, member.email, "session_convened",
                            key=f"audit:{audit.id}", now=now, name=member.name,
-                           session_day=committee.day, agenda=agenda)
+                           session_day=committee.day, agenda=agenda, invitation=invitation)
     return committee
 
 
@@ -141,7 +158,10 @@ def move(uow: UnitOfWork, *, day: date | None, new_day: date | None, actor: str 
         if item.decision is None:
             messages.to_owner(uow, loaded, dossier, "session_moved", key=key, now=now,
                               old_day=old_day, session_day=new_day)
-    for member in _members(uow, loaded):
+    members = _members(uow, loaded)
+    invitation = _invitation(loaded, committee, who, members, now)
+    for member in members:
         messages.to_person(uow, loaded, member.email, "session_moved_member", key=key, now=now,
-                           name=member.name, old_day=old_day, session_day=new_day)
+                           name=member.name, old_day=old_day, session_day=new_day,
+                           invitation=invitation)
     return committee

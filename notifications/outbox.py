@@ -1,0 +1,144 @@
+"""The delivery side of the outbox: claim due rows, record each result, requeue and retry.
+
+Each claim and each result is its own short transaction; sending happens outside any transaction,
+so a crash leaves a row `inflight` (requeued later with the same Message-ID), never lost.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, or_, update
+from sqlmodel import col, select
+
+from workflow.db import UnitOfWork
+from workflow.errors import NotFound, Refused
+from workflow.models import Outbox
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter, and when to give up."""
+
+    first_delay: timedelta = timedelta(minutes=1)
+    longest_delay: timedelta = timedelta(hours=6)
+    max_attempts: int = 10
+    max_age: timedelta = timedelta(days=3)
+    stuck_after: timedelta = timedelta(minutes=10)
+
+    def delay(self, attempts: int, rng: random.Random) -> timedelta:
+        base = min(self.first_delay * 2 ** max(attempts - 1, 0), self.longest_delay)
+        return base * rng.uniform(0.5, 1.5)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What the sender needs of a claimed row, detached from any session."""
+
+    id: int
+    recipient: str
+    subject: str
+    text: str
+    html: str
+    ics: str | None
+    message_id: str
+    created_at: datetime
+    attempts: int
+
+
+def requeue_stuck(engine: Engine, *, now: datetime, policy: RetryPolicy) -> int:
+    """Rows left `inflight` by a crashed sender go back to the queue, Message-ID unchanged."""
+    with UnitOfWork(engine, write=True) as uow:
+        result = uow.session.execute(
+            update(Outbox)
+            .where(col(Outbox.status) == "inflight",
+                   col(Outbox.claimed_at) < now - policy.stuck_after)
+            .values(status="retrying", next_attempt_at=now,
+                    last_error="envoi interrompu (processus arrêté) : nouvel essai")
+        )
+        uow.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def claim(engine: Engine, *, now: datetime, limit: int) -> list[Claimed]:
+    """Take up to ``limit`` due rows in one short transaction (SKIP LOCKED where supported)."""
+    with UnitOfWork(engine, write=True) as uow:
+        rows = uow.session.exec(
+            select(Outbox)
+            .where(col(Outbox.status).in_(["queued", "retrying"]),
+                   col(Outbox.next_attempt_at) <= now)
+            .order_by(col(Outbox.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        claimed = []
+        for row in rows:
+            row.status, row.claimed_at, row.attempts = "inflight", now, row.attempts + 1
+            uow.session.add(row)
+            assert row.id is not None
+            claimed.append(Claimed(row.id, row.recipient, row.subject, row.text, row.html,
+                                   row.ics, row.message_id, row.created_at, row.attempts))
+        uow.commit()
+    return claimed
+
+
+def record(engine: Engine, message: Claimed, outcome: Any, *, now: datetime,
+           policy: RetryPolicy, rng: random.Random) -> str:
+    """Store what the server said: sent, retrying (with the next attempt time) or dead."""
+    kind, reply = outcome
+    values: dict[str, Any] = {"claimed_at": None, "last_error": reply}
+    if kind == "sent":
+        values.update(status="sent", sent_at=now, last_error=None)
+    elif kind == "temporary" and message.attempts < policy.max_attempts and (
+            now - message.created_at) < policy.max_age:
+        values.update(status="retrying",
+                      next_attempt_at=now + policy.delay(message.attempts, rng))
+    else:
+        values.update(status="dead")
+    with UnitOfWork(engine, write=True) as uow:
+        uow.session.execute(update(Outbox).where(col(Outbox.id) == message.id,
+                                                 col(Outbox.status) == "inflight").values(**values))
+        uow.commit()
+    return str(values["status"])
+
+
+def listing(engine: Engine, *, status: str | None = None) -> list[dict[str, Any]]:
+    with UnitOfWork(engine) as uow:
+        query = select(Outbox).order_by(col(Outbox.id))
+        if status is not None:
+            query = query.where(col(Outbox.status) == status)
+        return [
+            {"id": row.id, "to": row.recipient, "subject": row.subject, "status": row.status,
+             "attempts": row.attempts, "message_id": row.message_id, "reference": row.reference,
+             "kind": row.kind, "last_error": row.last_error,
+             "next_attempt_at": row.next_attempt_at.isoformat() if row.status in (
+                 "queued", "retrying") else None,
+             "sent_at": row.sent_at.isoformat() if row.sent_at else None}
+            for row in uow.session.exec(query)
+        ]
+
+
+def retry(engine: Engine, *, message: int, now: datetime) -> None:
+    """Requeue a dead message (same Message-ID), after someone fixed the cause."""
+    with UnitOfWork(engine, write=True) as uow:
+        row = uow.session.get(Outbox, message)
+        if row is None:
+            raise NotFound(f"aucun message n°{message}", field="ID")
+        if row.status != "dead":
+            raise Refused(f"le message n°{message} est « {row.status} » : seul un message "
+                          "abandonné (dead) peut être relancé")
+        row.status, row.next_attempt_at, row.attempts = "retrying", now, 0
+        uow.session.add(row)
+        uow.commit()
+
+
+def pending(engine: Engine) -> bool:
+    with UnitOfWork(engine) as uow:
+        return uow.session.exec(
+            select(Outbox.id).where(or_(col(Outbox.status) == "queued",
+                                        col(Outbox.status) == "retrying",
+                                        col(Outbox.status) == "inflight")).limit(1)
+        ).first() is not None

@@ -1,0 +1,188 @@
+"""Delivery to a real SMTP server on 127.0.0.1: retries keep the Message-ID, 5xx are final."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from notifications.outbox import RetryPolicy, listing, requeue_stuck, retry
+from notifications.render import render
+from notifications.smtp import Delivery, SmtpMailer, SmtpSettings
+from tests.helpers import at
+from tests.smtp_server import ScriptedHandler, SmtpServer
+from workflow.db import PendingMessage, UnitOfWork
+from workflow.models import Outbox
+
+SAMPLE = {"guichet": "Guichet test", "reference": "BZH-2021-0001", "title": "Projet",
+          "applicant": "Commune", "owner_name": "Anne Exemple", "measure": "3c",
+          "state": "déposé", "revision": 1, "requested_cents": 100_000}
+
+
+class Clock:
+    def __init__(self):
+        self.instant = at("2021-06-23 08:00")
+
+    def __call__(self):
+        return self.instant
+
+    def later(self, **delta):
+        self.instant += timedelta(**delta)
+
+
+def queue(engine, *recipients):
+    with UnitOfWork(engine, write=True, render=render) as uow:
+        for n, recipient in enumerate(recipients):
+            uow.queue(PendingMessage(template="submitted", context=SAMPLE, recipient=recipient,
+                                     dedup_key=f"test:{n}:{recipient}", reference="BZH-2021-0001",
+                                     created_at=at("2021-06-23 07:00")))
+        uow.commit()
+
+
+def deliver(engine, server, clock, connections=2):
+    config = SmtpSettings(host="127.0.0.1", port=server.port,
+                          mail_from="Guichet <guichet@example.org>")
+    delivery = Delivery(engine, lambda: SmtpMailer(config), config.mail_from, clock,
+                        connections=connections, rng=random.Random(7))
+    return asyncio.run(delivery.run())
+
+
+def rows(engine):
+    return {row["to"]: row for row in listing(engine)}
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+def test_temporary_failures_are_retried_with_the_same_message_id(engine, clock):
+    handler = ScriptedHandler(scripts={"owner@example.org": [
+        "421 4.3.0 service not available", "450 4.2.0 mailbox busy", "451 4.3.0 try later"]})
+    queue(engine, "owner@example.org")
+    with SmtpServer(handler) as server:
+        for _ in range(3):
+            deliver(engine, server, clock)
+            row = rows(engine)["owner@example.org"]
+            assert row["status"] == "retrying" and row["last_error"].startswith("4")
+            clock.later(hours=7)  # past the longest backoff
+        deliver(engine, server, clock)
+    row = rows(engine)["owner@example.org"]
+    assert (row["status"], row["attempts"]) == ("sent", 4)
+    tried = handler.attempts["owner@example.org"]
+    assert len(tried) == 4 and len(set(tried)) == 1 and tried[0] == row["message_id"]
+    assert handler.received[0]["Message-ID"] == row["message_id"]
+
+
+def test_a_retry_waits_for_its_backoff(engine, clock):
+    handler = ScriptedHandler(scripts={"owner@example.org": ["451 4.3.0 try later"]})
+    queue(engine, "owner@example.org")
+    with SmtpServer(handler) as server:
+        deliver(engine, server, clock)
+        deliver(engine, server, clock)  # nothing due yet
+        assert len(handler.attempts["owner@example.org"]) == 1
+        clock.later(minutes=2)
+        deliver(engine, server, clock)
+    assert rows(engine)["owner@example.org"]["status"] == "sent"
+
+
+@pytest.mark.parametrize("reply", ["550 5.1.1 no such user", "554 5.7.1 rejected"])
+def test_permanent_failures_are_dead_after_one_attempt_with_the_reply_kept(engine, clock, reply):
+    handler = ScriptedHandler(scripts={"owner@example.org": [reply]})
+    queue(engine, "owner@example.org")
+    with SmtpServer(handler) as server:
+        deliver(engine, server, clock)
+        clock.later(days=1)
+        deliver(engine, server, clock)
+    row = rows(engine)["owner@example.org"]
+    assert (row["status"], row["attempts"], row["last_error"]) == ("dead", 1, reply)
+
+
+def test_a_disconnect_after_data_is_retried(engine, clock):
+    handler = ScriptedHandler(scripts={"owner@example.org": ["disconnect"]})
+    queue(engine, "owner@example.org", "other@example.org")
+    with SmtpServer(handler) as server:
+        deliver(engine, server, clock, connections=1)
+        assert rows(engine)["owner@example.org"]["status"] == "retrying"
+        clock.later(hours=7)
+        deliver(engine, server, clock, connections=1)
+    assert {r["status"] for r in rows(engine).values()} == {"sent"}
+    assert len(handler.received) == 2
+
+
+def test_a_refused_recipient_does_not_stop_the_others(engine, clock):
+    handler = ScriptedHandler(refused_recipients={"gone@example.org": "550 5.1.1 unknown"})
+    queue(engine, "a@example.org", "gone@example.org", "b@example.org")
+    with SmtpServer(handler) as server:
+        deliver(engine, server, clock)
+    states = {to: row["status"] for to, row in rows(engine).items()}
+    assert states == {"a@example.org": "sent", "gone@example.org": "dead", "b@example.org": "sent"}
+    assert rows(engine)["gone@example.org"]["last_error"] == "550 5.1.1 unknown"
+
+
+def test_a_dead_message_can_be_retried_with_its_message_id(engine, clock):
+    handler = ScriptedHandler(scripts={"owner@example.org": ["554 5.7.1 rejected"]})
+    queue(engine, "owner@example.org")
+    with SmtpServer(handler) as server:
+        deliver(engine, server, clock)
+        dead = rows(engine)["owner@example.org"]
+        retry(engine, message=dead["id"], now=clock())
+        deliver(engine, server, clock)
+    row = rows(engine)["owner@example.org"]
+    assert row["status"] == "sent" and row["message_id"] == dead["message_id"]
+
+
+def test_a_row_stuck_in_flight_is_requeued_with_its_message_id(engine, clock):
+    queue(engine, "owner@example.org")
+    with UnitOfWork(engine, write=True) as uow:
+        row = uow.session.exec(select(Outbox)).one()
+        row.status, row.claimed_at = "inflight", clock()
+        uow.session.add(row)
+        uow.commit()
+    policy = RetryPolicy()
+    assert requeue_stuck(engine, now=clock() + timedelta(minutes=5), policy=policy) == 0
+    assert requeue_stuck(engine, now=clock() + timedelta(minutes=11), policy=policy) == 1
+    clock.later(minutes=11)
+    with SmtpServer(ScriptedHandler()) as server:
+        deliver(engine, server, clock)
+    assert rows(engine)["owner@example.org"]["status"] == "sent"
+
+
+def test_held_decisions_are_not_sent_before_the_session_closes(desk, clock):
+    reference = desk.accepted()
+    handler = ScriptedHandler()
+    clock.instant = at("2021-06-22 11:00")
+    with SmtpServer(handler) as server:
+        deliver(desk.engine, server, clock)
+        assert not [m for m in handler.received if "Décision" in m["Subject"]]
+        desk.session("close", "2021-06-22", now="2021-06-22 12:00")
+        clock.later(hours=2)
+        deliver(desk.engine, server, clock)
+    [decision] = [m for m in handler.received if "Décision" in m["Subject"]]
+    assert reference in decision["Subject"]
+    parts = {part.get_content_type() for part in decision.walk()}
+    assert {"text/plain", "text/html"} <= parts
+
+
+def test_convening_and_moving_a_session_send_one_invitation_updated_in_place(desk, clock):
+    desk.scheduled(day="2021-09-14")
+    desk.session("convene", "2021-09-14", now="2021-08-01 10:00")
+    desk.session("move", "2021-09-14", now="2021-08-02 10:00", new_day="2021-09-21")
+    handler = ScriptedHandler()
+    clock.instant = at("2021-08-02 11:00")
+    with SmtpServer(handler) as server:
+        deliver(desk.engine, server, clock)
+    member = [m for m in handler.received if m["To"] == "membre.dinum@example.org"]
+    invitations = []
+    for message in member:
+        [calendar] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+        assert calendar.get_param("method") == "REQUEST"
+        invitations.append(calendar.get_content())
+    first, update = invitations
+    uid = [line for line in first.splitlines() if line.startswith("UID:")]
+    assert uid and uid == [line for line in update.splitlines() if line.startswith("UID:")]
+    assert "SEQUENCE:0" in first and "DTSTART;TZID=Europe/Paris:20210914T093000" in first
+    assert "SEQUENCE:1" in update and "DTSTART;TZID=Europe/Paris:20210921T093000" in update

@@ -1,0 +1,85 @@
+"""`comite outbox …` and `comite notifications preview`: the delivery side on the command line."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from workflow.cli import Json, app, emit, reading, settings
+from workflow.errors import InvalidInput
+
+outbox_app = typer.Typer(no_args_is_help=True, help="La file des courriels.")
+notifications_app = typer.Typer(no_args_is_help=True, help="Les gabarits des courriels.")
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(notifications_app, name="notifications")
+
+
+def smtp_settings() -> Any:
+    from notifications.smtp import SmtpSettings
+    from workflow import context
+
+    guichet_smtp = reading(lambda s: context.guichet(s).config.smtp.model_dump())
+    return SmtpSettings.from_sources(guichet_smtp, settings().environ)
+
+
+@outbox_app.command("list")
+def outbox_list(
+    status: Annotated[str | None, typer.Option("--status", help="held, queued, inflight, "
+                                               "retrying, sent ou dead.")] = None,
+    as_json: Json = False,
+) -> None:
+    """Les messages, leur état, leurs essais et la dernière erreur."""
+    from notifications.outbox import listing
+
+    statuses = ("held", "queued", "inflight", "retrying", "sent", "dead")
+    if status is not None and status not in statuses:
+        raise InvalidInput(f"état inconnu « {status} » ({', '.join(statuses)})", field="--status")
+    rows = listing(settings().engine, status=status)
+    if as_json:
+        emit(rows)
+        return
+    for row in rows:
+        typer.echo(f"{row['id']:>5}  {row['status']:<8} {row['attempts']}  {row['to']:<40} "
+                   f"{row['subject']}")
+
+
+@outbox_app.command("send")
+def outbox_send(
+    connections: Annotated[int, typer.Option("--connections", min=1, max=32,
+                                             help="Connexions SMTP en parallèle.")] = 8,
+) -> None:
+    """Envoie ce qui est dû, avec nouvel essai des erreurs temporaires."""
+    import asyncio
+
+    from notifications.smtp import Delivery, SmtpMailer
+
+    config = smtp_settings()
+    delivery = Delivery(settings().engine, lambda: SmtpMailer(config), config.mail_from,
+                        settings().instant, connections=connections)
+    totals = asyncio.run(delivery.run())
+    typer.echo(f"{totals['sent']} envoyé(s), {totals['retrying']} à réessayer, "
+               f"{totals['dead']} abandonné(s), {totals['requeued']} repris après interruption")
+
+
+@outbox_app.command("retry")
+def outbox_retry(message: Annotated[int, typer.Argument(metavar="ID")]) -> None:
+    """Remet en file un message abandonné (même Message-ID)."""
+    from notifications.outbox import retry
+
+    retry(settings().engine, message=message, now=settings().instant())
+    typer.echo(f"message n°{message} remis en file")
+
+
+@notifications_app.command("preview")
+def preview(name: Annotated[str, typer.Argument(metavar="NAME")],
+            html: Annotated[bool, typer.Option("--html", help="La partie HTML.")] = False) -> None:
+    """Affiche un gabarit rendu avec son contexte d'exemple."""
+    from notifications.render import names, render
+    from notifications.samples import SAMPLES
+
+    if name not in SAMPLES:
+        raise InvalidInput(f"gabarit inconnu « {name} » ({', '.join(names())})", field="NAME")
+    subject, text, body, _ = render(name, SAMPLES[name])
+    typer.echo(f"Objet : {subject}\n")
+    typer.echo(body if html else text)
