@@ -125,7 +125,7 @@ class SmtpMailer:
             if error.code == 421:  # the server is closing the channel
                 self.client.close()
             return classify(error.code, error.message)
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as error:
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as error:
             self.client.close()
             return ("temporary", f"{type(error).__name__}: {error}")
         if recipient in refused:

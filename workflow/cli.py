@@ -69,11 +69,26 @@ def reading(fn: Callable[[Any], Any]) -> Any:
         return fn(uow.session)
 
 
-def writing(fn: Callable[[Any], Any]) -> Any:
+def _renderer() -> Any:
+    """The renderer, with the guichet's own templates first when it names a folder."""
+    from functools import partial
+
+    from sqlalchemy.exc import SQLAlchemyError
+
     from notifications.render import render
+    from workflow import context
+
+    try:
+        override = reading(lambda s: context.guichet(s).templates)
+    except (InvalidInput, SQLAlchemyError):  # no schema or guichet yet (init): the defaults
+        override = None
+    return partial(render, override=override) if override else render
+
+
+def writing(fn: Callable[[Any], Any]) -> Any:
     from workflow.db import UnitOfWork
 
-    with UnitOfWork(settings().engine, write=True, render=render) as uow:
+    with UnitOfWork(settings().engine, write=True, render=_renderer()) as uow:
         result = fn(uow)
         uow.commit()
         return result
@@ -88,7 +103,8 @@ def init(guichet_file: Annotated[Path, typer.Argument(metavar="GUICHET.toml")]) 
     config, text = guichet.read(guichet_file)
     create_schema(settings().engine)
     now = settings().instant()
-    summary = writing(lambda uow: loading.load(uow, config, text, now=now))
+    folder = str(guichet_file.resolve().parent)
+    summary = writing(lambda uow: loading.load(uow, config, text, now=now, folder=folder))
     changes = summary["changes"]
     typer.echo(f"guichet « {summary['guichet']} » : "
                + (f"{len(changes)} changement(s)" if changes else "déjà à jour"))

@@ -28,6 +28,16 @@ class Loaded:
 
     row: Guichet
 
+    @property
+    def templates(self) -> str | None:
+        """The guichet's own templates folder, resolved against its TOML file's folder."""
+        from pathlib import Path
+
+        folder = self.config.guichet.templates
+        if folder is None:
+            return None
+        return str(Path(self.row.settings.get("folder") or ".") / folder)
+
     @cached_property
     def config(self) -> GuichetFile:
         from workflow.guichet import from_stored

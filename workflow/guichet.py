@@ -39,6 +39,7 @@ class Settings(_Strict):
     ] = ["commune", "epci", "departement", "region", "groupement", "syndicat", "other"]
     agenda_closes_days_before: Annotated[int, Field(ge=0, le=90)] = 7
     mail_domain: str = "comite.example.org"
+    templates: str | None = None  # a folder of templates that replace the default ones
 
     @field_validator("timezone")
     @classmethod

@@ -70,7 +70,8 @@ def _sync_sessions(uow: UnitOfWork, config: GuichetFile, changes: list[str]) -> 
         changes.append(f"session du {entry.date.isoformat()} ajoutée")
 
 
-def load(uow: UnitOfWork, config: GuichetFile, text: str, *, now: datetime) -> dict[str, Any]:
+def load(uow: UnitOfWork, config: GuichetFile, text: str, *, now: datetime,
+         folder: str | None = None) -> dict[str, Any]:
     """Create or update the guichet; returns what changed (nothing the second time)."""
     settings = config.guichet
     other = uow.session.exec(select(Guichet).where(Guichet.id != settings.id)).first()
@@ -81,7 +82,7 @@ def load(uow: UnitOfWork, config: GuichetFile, text: str, *, now: datetime) -> d
     changes: list[str] = []
     values: dict[str, Any] = {"name": settings.name, "reference_prefix": settings.reference_prefix,
               "timezone": settings.timezone, "envelope_cents": settings.envelope_eur,
-              "settings": {"toml": text}}
+              "settings": {"toml": text, "folder": folder}}
     if row is None:
         row = Guichet(id=settings.id, loaded_at=now, **values)
         changes.append(f"guichet « {settings.id} » créé")

@@ -166,3 +166,20 @@ def test_the_installed_command_never_shows_a_traceback(tmp_path):
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert "qu'à sa date" in done.stderr
+
+
+def test_a_guichet_names_its_own_templates_folder(tmp_path, capsys, monkeypatch):
+    from tests.cli import Cli
+
+    folder = tmp_path / "guichet"
+    (folder / "gabarits").mkdir(parents=True)
+    (folder / "gabarits" / "submitted.subject.j2").write_text("[{{ reference }}] Bien reçu !\n")
+    toml = EXAMPLE.read_text().replace('mail_domain = "comite.example.org"',
+                                       'mail_domain = "comite.example.org"\ntemplates = "gabarits"')
+    (folder / "guichet.toml").write_text(toml)
+    cli = Cli(tmp_path / "own.db", capsys, monkeypatch)
+    cli.ok("init", str(folder / "guichet.toml"))
+    reference = cli.ok("dossier", "submit", _file(tmp_path, "d.json", form()),
+                       now="2021-05-03T10:00")
+    [message] = json.loads(cli.ok("outbox", "list", "--json"))
+    assert message["subject"] == f"[{reference}] Bien reçu !"
