@@ -214,7 +214,12 @@ def dossier_list(
                    f"{row['requested_eur']:>12}  {row['applicant']['name']}")
 
 
-from workflow import cli_events, cli_mail, cli_sessions  # noqa: E402,F401  (they register commands)
+from workflow import (  # noqa: E402,F401  (they register their commands)
+    cli_demo,
+    cli_events,
+    cli_mail,
+    cli_sessions,
+)
 
 cli_events.register(dossier_app, RULES)
 

@@ -1,0 +1,131 @@
+"""`comite demo`: a ready Bretagne guichet on a throwaway SQLite base, a local SMTP server, and a
+short scripted campaign whose every email lands as an .eml file a newcomer can open."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import tempfile
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+
+from workflow.cli import app
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+COORDINATOR = "coordination.sgar@example.org"
+
+
+class EmlFolder:
+    """An aiosmtpd handler that writes each message it accepts into a folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.count = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.count += 1
+        recipient = envelope.rcpt_tos[0].replace("@", "_at_")
+        (self.folder / f"{self.count:03d}-{recipient}.eml").write_bytes(envelope.content)
+        return "250 Message accepted for delivery"
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo("Europe/Paris"))
+
+
+def _campaign(engine: Any) -> list[str]:
+    """Three dossiers through the June 2021 session: accord, à revoir, refus; a session moved."""
+    from notifications.render import render
+    from workflow import dossiers, events, guichet, loading, sessions
+    from workflow.db import UnitOfWork, create_schema
+    from workflow.dossiers import Request
+
+    def write(fn: Any) -> Any:
+        with UnitOfWork(engine, write=True, render=render) as uow:
+            result = fn(uow)
+            uow.commit()
+            return result
+
+    create_schema(engine)
+    config, text = guichet.read(EXAMPLES / "bretagne-2021.toml")
+    write(lambda uow: loading.load(uow, config, text, now=_at("2021-05-01T09:00"),
+                                   folder=str(EXAMPLES)))
+    references = []
+    for name in ("kerbras-3c", "lanvallon-3a", "blavet-3b"):
+        data = json.loads((EXAMPLES / "dossiers" / f"{name}.json").read_text(encoding="utf-8"))
+        instructor = f"instructeur.{data['applicant']['department']}@example.org"
+        reference = write(lambda uow, data=data: dossiers.submit(
+            uow, data=data, file=None, actor=None, now=_at("2021-05-12T10:00"))).reference
+        for event, when, extra in (("start_instruction", "2021-05-17T09:00", {}),
+                                   ("schedule", "2021-05-18T09:00",
+                                    {"session_day": date(2021, 6, 22)})):
+            request = Request(reference, instructor, _at(when))
+            write(lambda uow, e=event, r=request, x=extra: getattr(events, e)(uow, r, **x))
+        references.append(reference)
+    write(lambda uow: sessions.convene(uow, day=date(2021, 6, 22), actor=COORDINATOR,
+                                       now=_at("2021-06-15T09:00")))
+    write(lambda uow: sessions.open_session(uow, day=date(2021, 6, 22), actor=COORDINATOR,
+                                            now=_at("2021-06-22T09:30")))
+    decisions = (("accept", "Projet exemplaire : parcours co-construits avec les habitants.",
+                  {"amount": 3_600_000}),
+                 ("request_revision", "Préciser le calendrier et associer les agents.", {}),
+                 ("refuse", "Formation limitée à un seul outil métier.", {}))
+    for reference, (event, reason, extra) in zip(references, decisions, strict=True):
+        request = Request(reference, COORDINATOR, _at("2021-06-22T10:30"), reason=reason)
+        write(lambda uow, e=event, r=request, x=extra: getattr(events, e)(uow, r, **x))
+    write(lambda uow: sessions.close(uow, day=date(2021, 6, 22), actor=COORDINATOR,
+                                     now=_at("2021-06-22T12:00")))
+    write(lambda uow: sessions.move(uow, day=date(2021, 9, 14), new_day=date(2021, 9, 21),
+                                    actor=COORDINATOR, now=_at("2021-06-25T09:00")))
+    return references
+
+
+@app.command()
+def demo(folder: Annotated[Path | None, typer.Option(
+        "--folder", help="Où écrire la base et les courriels (par défaut un dossier temporaire).")]
+         = None) -> None:
+    """Démonstration : guichet Bretagne, serveur SMTP local, courriels écrits en .eml."""
+    from aiosmtpd.controller import Controller
+
+    from notifications.smtp import Delivery, SmtpMailer, SmtpSettings
+    from workflow.db import engine_for
+    from workflow.models import Outbox  # noqa: F401  (tables registered before create)
+
+    where = folder or Path(tempfile.mkdtemp(prefix="comite-demo-"))
+    mails = where / "courriels"
+    mails.mkdir(parents=True, exist_ok=True)
+    database = where / "demo.db"
+    database.unlink(missing_ok=True)
+    engine = engine_for(f"sqlite:///{database}")
+    references = _campaign(engine)
+
+    handler = EmlFolder(mails)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        smtp = SmtpSettings(host="127.0.0.1", port=port,
+                            mail_from="Guichet numérique Bretagne <guichet.bretagne@example.org>")
+        delivery = Delivery(engine, lambda: SmtpMailer(smtp), smtp.mail_from,
+                            lambda: _at("2021-06-25T10:00"), connections=4)
+        totals: Counter[str] = asyncio.run(delivery.run())
+    finally:
+        controller.stop()
+
+    typer.echo("Campagne Bretagne 2021 rejouée (mai-juin 2021) :")
+    typer.echo(f"  dossiers déposés : {', '.join(references)}")
+    typer.echo("  comité du 22 juin 2021 : accord (36 000 €), à revoir, refus ; "
+               "session du 14 septembre déplacée au 21")
+    typer.echo(f"Courriels remis au serveur SMTP local (127.0.0.1:{port}) : {totals['sent']} ; "
+               f"{handler.count} fichiers .eml dans {mails}")
+    typer.echo(f"Base de démonstration : {database}")
+    typer.echo(f"  comite --db {database} dossier show {references[0]}")
+    typer.echo(f"  comite --db {database} outbox list")
