@@ -72,7 +72,7 @@ def _campaign(engine: Any) -> list[str]:
                                        now=_at("2021-06-15T09:00")))
     write(lambda uow: sessions.open_session(uow, day=date(2021, 6, 22), actor=COORDINATOR,
                                             now=_at("2021-06-22T09:30")))
-    decisions = (("accept", "Projet exemplaire : parcours co-construits avec les habitants.",
+    decisions: tuple[tuple[str, str, dict[str, Any]], ...] = (("accept", "Projet exemplaire : parcours co-construits avec les habitants.",
                   {"amount": 3_600_000}),
                  ("request_revision", "Préciser le calendrier et associer les agents.", {}),
                  ("refuse", "Formation limitée à un seul outil métier.", {}))
