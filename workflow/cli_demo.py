@@ -72,10 +72,12 @@ def _campaign(engine: Any) -> list[str]:
                                        now=_at("2021-06-15T09:00")))
     write(lambda uow: sessions.open_session(uow, day=date(2021, 6, 22), actor=COORDINATOR,
                                             now=_at("2021-06-22T09:30")))
-    decisions: tuple[tuple[str, str, dict[str, Any]], ...] = (("accept", "Projet exemplaire : parcours co-construits avec les habitants.",
-                  {"amount": 3_600_000}),
-                 ("request_revision", "Préciser le calendrier et associer les agents.", {}),
-                 ("refuse", "Formation limitée à un seul outil métier.", {}))
+    decisions: list[tuple[str, str, dict[str, Any]]] = [
+        ("accept", "Projet exemplaire : parcours co-construits avec les habitants.",
+         {"amount": 3_600_000}),
+        ("request_revision", "Préciser le calendrier et associer les agents.", {}),
+        ("refuse", "Formation limitée à un seul outil métier.", {}),
+    ]
     for reference, (event, reason, extra) in zip(references, decisions, strict=True):
         request = Request(reference, COORDINATOR, _at("2021-06-22T10:30"), reason=reason)
         write(lambda uow, e=event, r=request, x=extra: getattr(events, e)(uow, r, **x))
