@@ -1,0 +1,75 @@
+"""Kill the delivery process at random points: nothing lost, Message-IDs stable, and extra copies
+only for messages the server had accepted when the sender died before recording it."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+
+from sqlmodel import select
+
+from notifications.render import render
+from tests.helpers import ROOT
+from tests.smtp_server import ScriptedHandler, SmtpServer
+from workflow.db import PendingMessage, UnitOfWork
+from workflow.models import Outbox
+
+MESSAGES = 300
+CONTEXT = {"guichet": "Guichet test", "reference": "BZH-2021-0001", "title": "Projet",
+           "applicant": "Commune", "owner_name": "Anne Exemple", "measure": "3c",
+           "state": "déposé", "revision": 1, "requested_cents": 100_000}
+
+
+def _queue(engine):
+    now = datetime.now(UTC)
+    with UnitOfWork(engine, write=True, render=render) as uow:
+        for n in range(MESSAGES):
+            uow.queue(PendingMessage(template="submitted", context=CONTEXT,
+                                     recipient=f"owner{n}@example.org", dedup_key=f"crash:{n}",
+                                     reference="BZH-2021-0001", created_at=now))
+        uow.commit()
+
+
+def _rows(engine):
+    with UnitOfWork(engine) as uow:
+        return {row.message_id: row.status for row in uow.session.exec(select(Outbox))}
+
+
+def test_killing_the_sender_loses_nothing_and_duplicates_only_in_the_crash_window(engine, db_url):
+    _queue(engine)
+    expected = set(_rows(engine))
+    handler = ScriptedHandler()
+    rng = random.Random(2021)
+    kills = window = 0
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with SmtpServer(handler) as server:
+        for attempt in range(40):
+            if all(status == "sent" for status in _rows(engine).values()):
+                break
+            sender = subprocess.Popen(
+                [sys.executable, str(ROOT / "tests" / "crash_sender.py"), db_url,
+                 str(server.port)], stdout=subprocess.PIPE, text=True, env=env)
+            assert sender.stdout is not None and sender.stdout.readline().strip() == "ready"
+            time.sleep(rng.uniform(0.0, 0.4))
+            if attempt < 25 and sender.poll() is None:  # then let one run finish the queue
+                sender.send_signal(signal.SIGKILL)
+                kills += 1
+            sender.wait(timeout=30)
+            sender.stdout.close()
+            received = {str(m["Message-ID"]) for m in handler.received}
+            # The crash window: accepted by the server, still in flight in the database.
+            window += sum(1 for mid, status in _rows(engine).items()
+                          if status == "inflight" and mid in received)
+        final = _rows(engine)
+    copies = Counter(str(m["Message-ID"]) for m in handler.received)
+    assert kills >= 3, "the sender was never killed mid-delivery: the test proved nothing"
+    assert set(final.values()) == {"sent"}
+    assert set(copies) == expected  # 0 lost, and no Message-ID ever changed
+    extra = sum(count - 1 for count in copies.values())
+    assert extra <= window
