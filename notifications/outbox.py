@@ -98,10 +98,10 @@ def record(engine: Engine, message: Claimed, outcome: Any, *, now: datetime,
                       next_attempt_at=now + policy.delay(message.attempts, rng))
     else:
         values.update(status="dead")
-    with UnitOfWork(engine, write=True) as uow:
-        uow.session.execute(update(Outbox).where(col(Outbox.id) == message.id,
-                                                 col(Outbox.status) == "inflight").values(**values))
-        uow.commit()
+    # A bare connection, not an ORM session: this runs once per message sent.
+    with engine.execution_options(comite_write=True).begin() as connection:
+        connection.execute(update(Outbox).where(col(Outbox.id) == message.id,
+                                                col(Outbox.status) == "inflight").values(**values))
     return str(values["status"])
 
 

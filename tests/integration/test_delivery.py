@@ -186,3 +186,36 @@ def test_convening_and_moving_a_session_send_one_invitation_updated_in_place(des
     assert uid and uid == [line for line in update.splitlines() if line.startswith("UID:")]
     assert "SEQUENCE:0" in first and "DTSTART;TZID=Europe/Paris:20210914T093000" in first
     assert "SEQUENCE:1" in update and "DTSTART;TZID=Europe/Paris:20210921T093000" in update
+
+
+def test_temporary_failures_give_up_after_the_attempt_cap(engine, clock):
+    handler = ScriptedHandler(scripts={"owner@example.org": ["451 4.3.0 later"] * 3})
+    queue(engine, "owner@example.org")
+    with SmtpServer(handler) as server:
+        config = SmtpSettings(host="127.0.0.1", port=server.port, mail_from="G <g@example.org>")
+        delivery = Delivery(engine, lambda: SmtpMailer(config), config.mail_from, clock,
+                            policy=RetryPolicy(max_attempts=3), rng=random.Random(1))
+        for _ in range(3):
+            asyncio.run(delivery.run())
+            clock.later(hours=7)
+    row = rows(engine)["owner@example.org"]
+    assert (row["status"], row["attempts"], row["last_error"]) == ("dead", 3, "451 4.3.0 later")
+
+
+def test_temporary_failures_give_up_once_the_message_is_too_old(engine, clock):
+    handler = ScriptedHandler(scripts={"owner@example.org": ["451 4.3.0 later"]})
+    queue(engine, "owner@example.org")
+    clock.later(days=4)  # queued three days ago at most is the default
+    with SmtpServer(handler) as server:
+        deliver(engine, server, clock)
+    assert rows(engine)["owner@example.org"]["status"] == "dead"
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_ceiling():
+    policy = RetryPolicy()
+    rng = random.Random(3)
+    delays = [policy.delay(n, rng) for n in range(1, 12)]
+    assert timedelta(seconds=30) <= delays[0] <= timedelta(seconds=90)
+    assert timedelta(minutes=2) <= delays[2] <= timedelta(minutes=6)
+    assert all(d <= timedelta(hours=9) for d in delays)
+    assert len({round(d.total_seconds()) for d in delays}) == len(delays)  # jittered
