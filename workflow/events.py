@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import select
 
+from schedules.calendar import report_periods
 from states.eligibility import Candidate, forfait_for, problems
 from states.lifecycle import COMMITTED, DossierState
 from states.money import eur_json
 from states.periods import Quarter
-from workflow import context
+from workflow import context, due
 from workflow.dossiers import Request, Step, begin, form_fields
 from workflow.forms import ReportForm, dossier_form, report_form
 from workflow.models import AgendaItem, CommitteeSession, Dossier, Report
@@ -161,22 +162,13 @@ def send_agreement(uow: Any, request: Request) -> Dossier:
     return step.dossier
 
 
-def report_periods(signed_on: date, end_date: date) -> list[Quarter]:
-    """The quarters a laureate reports on: from the signature's to the planned end's."""
-    quarter, last = Quarter.of(signed_on), Quarter.of(max(end_date, signed_on))
-    periods = [quarter]
-    while quarter < last:
-        quarter = quarter.next()
-        periods.append(quarter)
-    return periods
-
-
 def sign_agreement(uow: Any, request: Request, *, signed_on: date | None) -> Dossier:
     step = begin(uow, request)
     audit = step.apply("sign_agreement", step.snapshot(signed_on=signed_on),
                        data={"signed_on": signed_on.isoformat() if signed_on else None},
                        signed_on=signed_on)
     assert signed_on is not None
+    due.after_signature(step.session, step.loaded, step.dossier)
     step.tell_owner(audit, periods=[str(q) for q in report_periods(signed_on,
                                                                    step.dossier.end_date)])
     return step.dossier
@@ -207,6 +199,8 @@ def submit_report(uow: Any, request: Request, *, data: Any, file: str | None) ->
     audit = step.apply("submit_report", step.snapshot(report_problem=problem),
                        data={"period": report.period if report else None})
     assert report is not None and step.dossier.id is not None
+    due.cancel(step.session, dossier=step.dossier.id, period=report.period,
+               kinds=due.REPORT_KINDS)
     step.session.add(Report(dossier_id=step.dossier.id, received_at=request.now,
                             companies=[c.model_dump() for c in report.companies],
                             **report.model_dump(exclude={"companies"})))
@@ -220,6 +214,7 @@ def complete(uow: Any, request: Request) -> Dossier:
         select(Report.id).where(Report.dossier_id == step.dossier.id, Report.percent_done == 100)
     ).first()
     audit = step.apply("complete", step.snapshot(has_final_report=final is not None))
+    due.cancel(step.session, dossier=step.dossier.id)
     step.tell_owner(audit)
     return step.dossier
 
@@ -231,5 +226,6 @@ def withdraw(uow: Any, request: Request) -> Dossier:
     ctx = step.snapshot()
     _close_item(step, "withdraw")
     audit = step.apply("withdraw", ctx, data={"released_eur": eur_json(released)})
+    due.cancel(step.session, dossier=dossier.id)
     step.tell_owner(audit)
     return dossier

@@ -98,6 +98,17 @@ class ReportSettings(_Strict):
     report_due_days: Annotated[int, Field(ge=0, le=90)] = 15
 
 
+class CalendarSettings(_Strict):
+    """When reminders go out, in days (business-day rules apply to due dates)."""
+
+    reminder_days_before_due: Annotated[int, Field(ge=0, le=60)] = 7
+    escalation_days_after_due: Annotated[int, Field(ge=1, le=120)] = 15
+    agenda_reminder_days_before: Annotated[int, Field(ge=0, le=60)] = 3
+    convene_by_days_before: Annotated[int, Field(ge=0, le=60)] = 10
+    reminder_time: str = "08:00"
+    monthly_list_time: str = "16:00"
+
+
 class SmtpSettings(_Strict):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(gt=0, lt=65536)] = 25
@@ -114,6 +125,7 @@ class GuichetFile(_Strict):
     staff: list[StaffEntry] = []
     sessions: list[SessionEntry] = []
     report: ReportSettings = ReportSettings()
+    calendar: CalendarSettings = CalendarSettings()
     smtp: SmtpSettings = SmtpSettings()
 
     @cached_property

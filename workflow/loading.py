@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlmodel import select
 
+from workflow import due
+from workflow.context import Loaded
 from workflow.db import UnitOfWork
 from workflow.errors import Refused
 from workflow.guichet import GuichetFile
@@ -57,7 +59,8 @@ def _sync_staff(uow: UnitOfWork, config: GuichetFile, changes: list[str]) -> Non
             changes.append(f"{email} retiré de l'équipe")
 
 
-def _sync_sessions(uow: UnitOfWork, config: GuichetFile, changes: list[str]) -> None:
+def _sync_sessions(uow: UnitOfWork, config: GuichetFile, changes: list[str],
+                   loaded: Loaded, now: datetime) -> None:
     gid = config.guichet.id
     stored = list(uow.session.exec(select(CommitteeSession)
                                    .where(CommitteeSession.guichet_id == gid)))
@@ -65,8 +68,10 @@ def _sync_sessions(uow: UnitOfWork, config: GuichetFile, changes: list[str]) -> 
     for entry in config.sessions:
         if entry.date in known:
             continue
-        uow.session.add(CommitteeSession(guichet_id=gid, day=entry.date,
-                                         moved_from=entry.moved_from))
+        committee = CommitteeSession(guichet_id=gid, day=entry.date, moved_from=entry.moved_from)
+        uow.session.add(committee)
+        uow.session.flush()
+        due.plan_session(uow.session, loaded, committee, now)
         changes.append(f"session du {entry.date.isoformat()} ajoutée")
 
 
@@ -95,7 +100,7 @@ def load(uow: UnitOfWork, config: GuichetFile, text: str, *, now: datetime,
     uow.session.flush()
     _sync_departments(uow, config, changes)
     _sync_staff(uow, config, changes)
-    _sync_sessions(uow, config, changes)
+    _sync_sessions(uow, config, changes, Loaded(row), now)
     if changes:
         uow.session.add(Audit(action="guichet.load", event="init", at=now, actor="system",
                               data={"changes": changes}))

@@ -186,3 +186,19 @@ class ReferenceCounter(SQLModel, table=True):
     guichet_id: str = Field(primary_key=True, foreign_key="guichet.id")
     year: int = Field(primary_key=True)
     last: int = 0
+
+
+class DueWork(SQLModel, table=True):
+    """A piece of scheduled work: unique on its key, claimed once by a conditional update."""
+
+    __tablename__ = "due_work"
+    __table_args__ = (Index("ix_due_work_pending", "status", "due_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)  # kind:dossier:session:period
+    kind: str
+    dossier_id: int | None = Field(default=None, foreign_key="dossier.id", index=True)
+    session_id: int | None = Field(default=None, foreign_key="committee_session.id", index=True)
+    period: str = ""
+    due_at: datetime = _utc()
+    status: str = "pending"  # pending, done, cancelled
+    done_at: datetime | None = _utc(nullable=True)

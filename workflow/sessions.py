@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col, select
 
 from states.sessions import SESSION_RULES, SessionState, session_refusal
-from workflow import context, messages
+from workflow import context, due, messages
 from workflow.db import UnitOfWork
 from workflow.errors import Conflict, InvalidInput, Refused
 from workflow.models import AgendaItem, Audit, CommitteeSession, Dossier, Outbox, Staff
@@ -93,6 +93,7 @@ def convene(uow: UnitOfWork, *, day: date | None, actor: str | None,
     if committee.day < loaded.today(now):
         raise Refused(f"la session du {committee.day:%d/%m/%Y} est passée : la déplacer (move)")
     audit = _transition(uow, "convene", committee, who, now)
+    due.cancel(uow.session, committee=committee.id, kinds=("session_not_convened",))
     agenda = [d.reference for _, d in _agenda(uow, committee)]
     members = _members(uow, loaded)
     invitation = _invitation(loaded, committee, who, members, now)
@@ -153,6 +154,7 @@ def move(uow: UnitOfWork, *, day: date | None, new_day: date | None, actor: str 
     committee.sequence += 1
     audit = _save(uow, committee, "move", who, now, committee.state,
                   {"from": old_day.isoformat(), "to": new_day.isoformat()})
+    due.plan_session(uow.session, loaded, committee, now)
     key = f"audit:{audit.id}"
     for item, dossier in _agenda(uow, committee):
         if item.decision is None:

@@ -94,11 +94,18 @@ def test_states_imports_nothing_of_ours_but_states():
         assert {m.split(".")[0] for m in _imports(path)} <= {"states"}, path.name
 
 
-def test_workflow_core_imports_only_states_and_workflow():
+def test_workflow_core_imports_only_states_workflow_and_the_pure_calendar():
+    # Due work is created in the same transaction as the change that causes it, so services
+    # read the pure calendar; schedules' jobs and runner import workflow, never the reverse.
     for path in (ROOT / "workflow").glob("*.py"):
         if path.name.startswith("cli"):
             continue  # the command line wires the notifications in
-        assert {m.split(".")[0] for m in _imports(path)} <= {"states", "workflow"}, path.name
+        ours = {m for m in _imports(path) if not m.startswith(("states", "workflow"))}
+        assert ours <= {"schedules.calendar"}, path.name
+
+
+def test_the_calendar_is_pure():
+    assert {m.split(".")[0] for m in _imports(ROOT / "schedules" / "calendar.py")} <= {"states"}
 
 
 def test_notifications_never_import_the_command_line():

@@ -1,0 +1,190 @@
+"""`comite tick`: run once every piece of due work whose time has come, each exactly once.
+
+A row is claimed by a conditional update (pending → done) inside the transaction that queues its
+messages: run twice, or by two processes at once, a row is sent once; after downtime every missed
+row is simply due, and runs once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, update
+from sqlmodel import col, select
+
+from schedules.calendar import last_business_day, report_due
+from states.lifecycle import COMMITTED, DossierState
+from states.periods import Quarter
+from workflow import context, messages
+from workflow.context import SYSTEM, Loaded
+from workflow.db import Renderer, UnitOfWork
+from workflow.due import at_local, key
+from workflow.models import (
+    AgendaItem,
+    Audit,
+    CommitteeSession,
+    Department,
+    Dossier,
+    DueWork,
+    Report,
+    Staff,
+)
+
+Job = Callable[[UnitOfWork, Loaded, DueWork, datetime], bool]
+
+
+def _months(first: date, last: date) -> list[tuple[int, int]]:
+    months, (year, month) = [], (first.year, first.month)
+    while (year, month) <= (last.year, last.month):
+        months.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months[-24:]
+
+
+def ensure_monthly_lists(engine: Engine, *, now: datetime) -> None:
+    """The month-end list is due work too: one row per month since the guichet was loaded."""
+    with UnitOfWork(engine, write=True) as uow:
+        loaded = context.guichet(uow.session)
+        today = loaded.today(now)
+        since = min(loaded.today(loaded.row.loaded_at), today)
+        for year, month in _months(since, today):
+            period = f"{year}-{month:02d}"
+            unique = key("monthly_list", period=period)
+            if uow.session.exec(select(DueWork.id).where(DueWork.key == unique)).first() is None:
+                due_at = at_local(loaded, last_business_day(year, month),
+                                  loaded.config.calendar.monthly_list_time)
+                uow.session.add(DueWork(key=unique, kind="monthly_list", period=period,
+                                        due_at=due_at))
+        uow.commit()
+
+
+def _report_pending(uow: UnitOfWork, dossier: Dossier, period: str) -> bool:
+    if dossier.state != DossierState.follow_up:
+        return False
+    return uow.session.exec(select(Report.id).where(Report.dossier_id == dossier.id,
+                                                    Report.period == period)).first() is None
+
+
+def _report_job(template: str) -> Job:
+    def job(uow: UnitOfWork, loaded: Loaded, row: DueWork, now: datetime) -> bool:
+        dossier = uow.session.get(Dossier, row.dossier_id)
+        if dossier is None or not _report_pending(uow, dossier, row.period):
+            return False
+        due_on = report_due(Quarter.parse(row.period), loaded.config.report.report_due_days)
+        common = {"key": f"due:{row.key}", "now": now}
+        if template != "report_escalation":
+            messages.to_owner(uow, loaded, dossier, template, period=row.period, due_on=due_on,
+                              **common)
+            return True
+        department = uow.session.exec(select(Department).where(
+            Department.guichet_id == loaded.id, Department.code == dossier.department)).one()
+        context_ = messages.dossier_context(loaded, dossier, period=row.period, due_on=due_on,
+                                            days_late=(loaded.today(now) - due_on).days,
+                                            name=department.contact_name)
+        messages.to_person(uow, loaded, department.contact_email, template,
+                           reference=dossier.reference, **common, **context_)
+        return True
+
+    return job
+
+
+def _end_date_warning(uow: UnitOfWork, loaded: Loaded, row: DueWork, now: datetime) -> bool:
+    dossier = uow.session.get(Dossier, row.dossier_id)
+    if dossier is None or dossier.state != DossierState.follow_up:
+        return False
+    messages.to_owner(uow, loaded, dossier, "end_date_warning", key=f"due:{row.key}", now=now,
+                      end_date=dossier.end_date,
+                      results_deadline=loaded.config.guichet.results_deadline)
+    return True
+
+
+def _coordinators(uow: UnitOfWork, loaded: Loaded) -> list[Staff]:
+    return list(uow.session.exec(select(Staff).where(
+        Staff.guichet_id == loaded.id, Staff.active, Staff.role == "coordinator")))
+
+
+def _session_job(template: str) -> Job:
+    def job(uow: UnitOfWork, loaded: Loaded, row: DueWork, now: datetime) -> bool:
+        committee = uow.session.get(CommitteeSession, row.session_id)
+        if committee is None or committee.state != "planned":
+            return False
+        size = uow.session.exec(select(func.count()).select_from(AgendaItem)
+                                .where(AgendaItem.session_id == committee.id)).one()
+        closes = context.view(loaded, committee)
+        assert closes is not None
+        for person in _coordinators(uow, loaded):
+            messages.to_person(uow, loaded, person.email, template, key=f"due:{row.key}",
+                               now=now, name=person.name, session_day=committee.day,
+                               closes_on=closes.agenda_closes_on, agenda_size=int(size))
+        return True
+
+    return job
+
+
+def _monthly_list(uow: UnitOfWork, loaded: Loaded, row: DueWork, now: datetime) -> bool:
+    count = uow.session.exec(select(func.count()).select_from(Dossier).where(
+        Dossier.guichet_id == loaded.id,
+        col(Dossier.state).in_([s.value for s in COMMITTED]))).one()
+    for email in loaded.config.report.contacts:
+        messages.to_person(uow, loaded, email, "monthly_list", key=f"due:{row.key}", now=now,
+                           name="Madame, Monsieur", month=row.period, count=int(count))
+    return True
+
+
+JOBS: dict[str, Job] = {
+    "report_reminder": _report_job("report_due"),
+    "report_overdue": _report_job("report_overdue"),
+    "report_escalation": _report_job("report_escalation"),
+    "end_date_warning": _end_date_warning,
+    "agenda_closing": _session_job("agenda_closing"),
+    "session_not_convened": _session_job("session_not_convened"),
+    "monthly_list": _monthly_list,
+}
+
+
+def _run_one(engine: Engine, render: Renderer, row_id: int, now: datetime) -> str | None:
+    """Claim one row and do its work in the same transaction; None if another tick took it."""
+    with UnitOfWork(engine, write=True, render=render) as uow:
+        claimed = uow.session.execute(
+            update(DueWork).where(col(DueWork.id) == row_id, col(DueWork.status) == "pending")
+            .values(status="done", done_at=now))
+        if getattr(claimed, "rowcount", 0) != 1:
+            return None
+        row = uow.session.get(DueWork, row_id)
+        assert row is not None
+        loaded = context.guichet(uow.session)
+        sent = JOBS[row.kind](uow, loaded, row, now)
+        uow.session.add(Audit(dossier_id=row.dossier_id, session_id=row.session_id,
+                              action=f"due.{row.kind}", event=row.kind, at=now, actor=SYSTEM,
+                              data={"period": row.period, "sent": sent,
+                                    "due_at": row.due_at.isoformat()}))
+        uow.commit()
+        return row.kind if sent else f"{row.kind} (sans objet)"
+
+
+def tick(engine: Engine, *, now: datetime, render: Renderer) -> Counter[str]:
+    """Run every due row once; returns what was done, by kind."""
+    ensure_monthly_lists(engine, now=now)
+    with UnitOfWork(engine) as uow:
+        due = list(uow.session.exec(
+            select(DueWork.id).where(col(DueWork.status) == "pending", col(DueWork.due_at) <= now)
+            .order_by(col(DueWork.due_at), col(DueWork.id))))
+    done: Counter[str] = Counter()
+    for row_id in due:
+        assert row_id is not None
+        kind = _run_one(engine, render, row_id, now)
+        if kind is not None:
+            done[kind] += 1
+    return done
+
+
+def upcoming(engine: Engine, *, now: datetime, within: timedelta) -> list[dict[str, Any]]:
+    with UnitOfWork(engine) as uow:
+        rows = uow.session.exec(select(DueWork).where(
+            col(DueWork.status) == "pending", col(DueWork.due_at) <= now + within)
+            .order_by(col(DueWork.due_at)))
+        return [{"kind": r.kind, "due_at": r.due_at.isoformat(), "period": r.period,
+                 "dossier_id": r.dossier_id, "session_id": r.session_id} for r in rows]

@@ -1,0 +1,57 @@
+"""`comite serve`: APScheduler ticks every minute, the outbox is delivered continuously.
+
+APScheduler only ticks: what is due lives in the database (due_work, outbox), so a tick that
+runs late, twice, or in two processes still does each piece of work once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from schedules.jobs import tick
+from workflow.db import Renderer
+
+log = logging.getLogger("comite")
+
+
+def tick_job(engine: Engine, render: Renderer, clock: Callable[[], datetime]) -> None:
+    done = tick(engine, now=clock(), render=render)
+    for kind, count in sorted(done.items()):
+        log.info("tick : %s × %d", kind, count)
+
+
+async def serve(engine: Engine, render: Renderer, clock: Callable[[], datetime],
+                delivery: Any, *, poll_seconds: float = 5.0,
+                stop: asyncio.Event | None = None) -> None:
+    """Run until SIGTERM or SIGINT (or ``stop`` is set): tick every minute, deliver meanwhile."""
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    scheduler = AsyncIOScheduler(job_defaults={"coalesce": True, "misfire_grace_time": None,
+                                               "max_instances": 1})
+    scheduler.add_job(tick_job, "interval", minutes=1, args=(engine, render, clock),
+                      next_run_time=datetime.now().astimezone(), id="tick")
+    scheduler.start()
+    log.info("comite serve : démarré")
+    try:
+        while not stop.is_set():
+            totals = await delivery.run()
+            for status in ("sent", "retrying", "dead", "requeued"):
+                if totals.get(status):
+                    log.info("courriels : %s × %d", status, totals[status])
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
+    finally:
+        scheduler.shutdown(wait=True)
+        log.info("comite serve : arrêté proprement")

@@ -1,0 +1,43 @@
+"""`comite tick` and `comite serve`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from workflow.cli import _renderer, app, settings
+
+
+@app.command("tick")
+def tick_command() -> None:
+    """Exécute une fois tout le travail planifié dû à l'horloge du moteur (relances, listes)."""
+    from schedules.jobs import tick
+
+    done = tick(settings().engine, now=settings().instant(), render=_renderer())
+    if not done:
+        typer.echo("rien à faire")
+    for kind, count in sorted(done.items()):
+        typer.echo(f"{kind} : {count}")
+
+
+@app.command("serve")
+def serve_command(
+    connections: Annotated[int, typer.Option("--connections", min=1, max=32)] = 8,
+    poll: Annotated[float, typer.Option("--poll", help="Secondes entre deux relèves.")] = 5.0,
+) -> None:
+    """Le service : relances chaque minute et envoi continu des courriels (SIGTERM pour arrêter)."""
+    import asyncio
+    import logging
+
+    from notifications.smtp import Delivery, SmtpMailer
+    from schedules.runner import serve
+    from workflow.cli_mail import smtp_settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    config = smtp_settings()
+    clock = settings().instant
+    delivery = Delivery(settings().engine, lambda: SmtpMailer(config), config.mail_from, clock,
+                        connections=connections)
+    asyncio.run(serve(settings().engine, _renderer(), clock, delivery, poll_seconds=poll))
