@@ -74,10 +74,9 @@ def _report_job(template: str) -> Job:
         if dossier is None or not _report_pending(uow, dossier, row.period):
             return False
         due_on = report_due(Quarter.parse(row.period), loaded.config.report.report_due_days)
-        common = {"key": f"due:{row.key}", "now": now}
         if template != "report_escalation":
-            messages.to_owner(uow, loaded, dossier, template, period=row.period, due_on=due_on,
-                              **common)
+            messages.to_owner(uow, loaded, dossier, template, key=f"due:{row.key}", now=now,
+                              period=row.period, due_on=due_on)
             return True
         department = uow.session.exec(select(Department).where(
             Department.guichet_id == loaded.id, Department.code == dossier.department)).one()
@@ -85,7 +84,8 @@ def _report_job(template: str) -> Job:
                                             days_late=(loaded.today(now) - due_on).days,
                                             name=department.contact_name)
         messages.to_person(uow, loaded, department.contact_email, template,
-                           reference=dossier.reference, **common, **context_)
+                           key=f"due:{row.key}", now=now, reference=dossier.reference,
+                           **context_)
         return True
 
     return job
