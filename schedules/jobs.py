@@ -83,9 +83,9 @@ def _report_job(template: str) -> Job:
         context_ = messages.dossier_context(loaded, dossier, period=row.period, due_on=due_on,
                                             days_late=(loaded.today(now) - due_on).days,
                                             name=department.contact_name)
+        context_.pop("guichet")
         messages.to_person(uow, loaded, department.contact_email, template,
-                           key=f"due:{row.key}", now=now, reference=dossier.reference,
-                           **context_)
+                           key=f"due:{row.key}", now=now, **context_)
         return True
 
     return job

@@ -38,7 +38,7 @@ def _add(session: Session, kind: str, due_at: datetime, *, dossier: int | None =
 
 def after_signature(session: Session, loaded: Loaded, dossier: Dossier) -> None:
     """The report calendar of a laureate, and a warning if it ends after the results deadline."""
-    calendar, settings = loaded.config.calendar, loaded.config.guichet
+    calendar = loaded.config.calendar
     assert dossier.signed_on is not None and dossier.id is not None
     days_after = loaded.config.report.report_due_days
     for quarter in report_periods(dossier.signed_on, dossier.end_date):
@@ -50,9 +50,14 @@ def after_signature(session: Session, loaded: Loaded, dossier: Dossier) -> None:
         ):
             _add(session, kind, at_local(loaded, day, calendar.reminder_time),
                  dossier=dossier.id, period=str(quarter))
-    if dossier.end_date > settings.results_deadline:
-        _add(session, "end_date_warning",
-             at_local(loaded, dossier.signed_on, calendar.reminder_time), dossier=dossier.id,
+    warn_late_end(session, loaded, dossier, now=at_local(loaded, dossier.signed_on,
+                                                         calendar.reminder_time))
+
+
+def warn_late_end(session: Session, loaded: Loaded, dossier: Dossier, *, now: datetime) -> None:
+    """An end date past the results deadline warns the owner, once per announced date."""
+    if dossier.end_date > loaded.config.guichet.results_deadline:
+        _add(session, "end_date_warning", now, dossier=dossier.id,
              period=dossier.end_date.isoformat())
 
 

@@ -196,9 +196,12 @@ def submit_report(uow: Any, request: Request, *, data: Any, file: str | None) ->
     step = begin(uow, request)
     report = report_form(data, file=file) if data is not None else None
     problem = _report_problem(step, report) if report else "le rapport est obligatoire (--file)"
+    # The latest report's end date is the project's planned end from now on.
+    changes = {"end_date": report.end_date} if report is not None else {}
     audit = step.apply("submit_report", step.snapshot(report_problem=problem),
-                       data={"period": report.period if report else None})
+                       data={"period": report.period if report else None}, **changes)
     assert report is not None and step.dossier.id is not None
+    due.warn_late_end(step.session, step.loaded, step.dossier, now=request.now)
     due.cancel(step.session, dossier=step.dossier.id, period=report.period,
                kinds=due.REPORT_KINDS)
     step.session.add(Report(dossier_id=step.dossier.id, received_at=request.now,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from states.lifecycle import STATE_LABELS, DossierState
@@ -45,21 +45,17 @@ def to_owner(uow: UnitOfWork, loaded: Loaded, dossier: Dossier, template: str, *
 
 
 def to_person(uow: UnitOfWork, loaded: Loaded, email: str, template: str, *, key: str,
-              now: datetime, reference: str | None = None, ics: str | None = None,
-              **context: Any) -> None:
+              now: datetime, ics: str | None = None, **context: Any) -> None:
+    """A message to a member of staff or a contact; ``reference`` in the context files it."""
     uow.queue(
         PendingMessage(
             template=template,
             context={"guichet": loaded.row.name, **context},
             recipient=email,
             dedup_key=f"{key}:{email}",
-            reference=reference,
+            reference=context.get("reference"),
             created_at=now,
             ics=ics,
             mail_domain=loaded.config.guichet.mail_domain,
         )
     )
-
-
-def session_label(day: date) -> str:
-    return day.isoformat()
