@@ -47,6 +47,7 @@ class Claimed:
     message_id: str
     created_at: datetime
     attempts: int
+    attachment: tuple[str, str] | None = None
 
 
 def requeue_stuck(engine: Engine, *, now: datetime, policy: RetryPolicy) -> int:
@@ -79,8 +80,11 @@ def claim(engine: Engine, *, now: datetime, limit: int) -> list[Claimed]:
             row.status, row.claimed_at, row.attempts = "inflight", now, row.attempts + 1
             uow.session.add(row)
             assert row.id is not None
+            attachment = (row.attachment_name, row.attachment) if (
+                row.attachment_name and row.attachment is not None) else None
             claimed.append(Claimed(row.id, row.recipient, row.subject, row.text, row.html,
-                                   row.ics, row.message_id, row.created_at, row.attempts))
+                                   row.ics, row.message_id, row.created_at, row.attempts,
+                                   attachment))
         uow.commit()
     return claimed
 

@@ -72,6 +72,10 @@ def build(message: Claimed, mail_from: str) -> EmailMessage:
     email.add_alternative(message.html, subtype="html")
     if message.ics:
         email.add_alternative(message.ics, subtype="calendar", params={"method": "REQUEST"})
+    if message.attachment:
+        name, content = message.attachment
+        email.add_attachment(content.encode("utf-8"), maintype="text", subtype="csv",
+                             filename=name)
     return email
 
 

@@ -60,6 +60,7 @@ class PendingMessage:
     created_at: datetime | None = None
     held_session_id: int | None = None
     ics: str | None = None
+    attachment: tuple[str, str] | None = None  # (file name, text)
     mail_domain: str = "comite.example.org"
 
 

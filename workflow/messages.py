@@ -45,7 +45,8 @@ def to_owner(uow: UnitOfWork, loaded: Loaded, dossier: Dossier, template: str, *
 
 
 def to_person(uow: UnitOfWork, loaded: Loaded, email: str, template: str, *, key: str,
-              now: datetime, ics: str | None = None, **context: Any) -> None:
+              now: datetime, ics: str | None = None,
+              attachment: tuple[str, str] | None = None, **context: Any) -> None:
     """A message to a member of staff or a contact; ``reference`` in the context files it."""
     uow.queue(
         PendingMessage(
@@ -56,6 +57,7 @@ def to_person(uow: UnitOfWork, loaded: Loaded, email: str, template: str, *, key
             reference=context.get("reference"),
             created_at=now,
             ics=ics,
+            attachment=attachment,
             mail_domain=loaded.config.guichet.mail_domain,
         )
     )

@@ -169,6 +169,8 @@ class Outbox(SQLModel, table=True):
     text: str
     html: str
     ics: str | None = None
+    attachment_name: str | None = None
+    attachment: str | None = None  # text (CSV) attached to the message
     reference: str | None = None
     kind: str
     status: str = "queued"  # held, queued, inflight, retrying, sent, dead

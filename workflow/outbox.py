@@ -29,6 +29,8 @@ def store_messages(session: Session, messages: Iterable[PendingMessage], render:
             "text": text,
             "html": html,
             "ics": ics or message.ics,
+            "attachment_name": message.attachment[0] if message.attachment else None,
+            "attachment": message.attachment[1] if message.attachment else None,
             "reference": message.reference,
             "kind": message.template,
             "status": "held" if message.held_session_id else "queued",

@@ -154,3 +154,17 @@ def test_two_processes_ticking_at_once_send_each_reminder_once(desk, db_url):
                 if row.dedup_key.startswith("due:")]
     assert len(keys) == len(set(keys)) > 0
     assert kinds(desk)["report_due"] == 4
+
+
+def test_the_month_end_list_carries_the_laureates_as_a_csv(desk):
+    reference = signed(desk)
+    run(desk, "2021-07-30 18:00")
+    with UnitOfWork(desk.engine) as uow:
+        from workflow.models import Outbox
+
+        [row] = [m for m in uow.session.exec(select(Outbox)) if m.kind == "monthly_list"
+                 and "2021-07" in m.subject and m.recipient == COORDINATOR]
+    assert row.attachment_name == "laureats-2021-07.csv"
+    lines = row.attachment.lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("Référence;Collectivité;Département")
+    assert lines[1].startswith(f"{reference};") and ";10000,00;" in lines[1]

@@ -66,3 +66,14 @@ def test_a_guichet_may_override_a_template(tmp_path):
     subject, text, _, _ = render("submitted", SAMPLES["submitted"], override=str(tmp_path))
     assert subject == "[BZH-2021-0007] Dossier bien reçu"
     assert "Bonjour" in text  # the other parts still come from the defaults
+
+
+def test_an_attachment_travels_as_a_named_csv_part():
+    subject, text, html, _ = render("monthly_list", SAMPLES["monthly_list"])
+    message = build(Claimed(1, "ditp@example.org", subject, text, html, None,
+                            "<2@comite.example.org>", datetime(2021, 7, 30, tzinfo=UTC), 1,
+                            ("laureats-2021-07.csv", "\ufeffRéférence;Montant\r\n")),
+                    "Guichet <guichet@example.org>")
+    [part] = [p for p in message.walk() if p.get_filename() == "laureats-2021-07.csv"]
+    assert part.get_content_type() == "text/csv"
+    assert part.get_content().decode("utf-8").startswith("\ufeffRéférence")
