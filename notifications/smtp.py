@@ -74,8 +74,7 @@ def build(message: Claimed, mail_from: str) -> EmailMessage:
         email.add_alternative(message.ics, subtype="calendar", params={"method": "REQUEST"})
     if message.attachment:
         name, content = message.attachment
-        email.add_attachment(content.encode("utf-8"), maintype="text", subtype="csv",
-                             filename=name)
+        email.add_attachment(content, subtype="csv", charset="utf-8", filename=name)
     return email
 
 
