@@ -192,8 +192,9 @@ def _run_one(engine: Engine, render: Renderer, row_id: int, now: datetime) -> st
         return row.kind if sent else f"{row.kind} (sans objet)"
 
 
-def tick(engine: Engine, *, now: datetime, render: Renderer) -> Counter[str]:
-    """Run every due row once; returns what was done, by kind."""
+def tick(engine: Engine, *, now: datetime, render: Renderer,
+         report: Callable[[str], None] | None = None) -> Counter[str]:
+    """Run every due row once; returns what was done, by kind; ``report`` hears each piece."""
     ensure_monthly_lists(engine, now=now)
     with UnitOfWork(engine) as uow:
         due = list(uow.session.exec(
@@ -205,6 +206,8 @@ def tick(engine: Engine, *, now: datetime, render: Renderer) -> Counter[str]:
         kind = _run_one(engine, render, row_id, now)
         if kind is not None:
             done[kind] += 1
+            if report is not None:
+                report(f"{kind} (tâche n°{row_id})")
     return done
 
 

@@ -23,9 +23,7 @@ log = logging.getLogger("comite")
 
 
 def tick_job(engine: Engine, render: Renderer, clock: Callable[[], datetime]) -> None:
-    done = tick(engine, now=clock(), render=render)
-    for kind, count in sorted(done.items()):
-        log.info("tick : %s × %d", kind, count)
+    tick(engine, now=clock(), render=render, report=lambda done: log.info("tick : %s", done))
 
 
 async def serve(engine: Engine, render: Renderer, clock: Callable[[], datetime],
