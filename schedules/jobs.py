@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, update
 from sqlmodel import col, select
 
 from schedules.calendar import last_business_day, report_due
-from states.lifecycle import COMMITTED, DossierState
+from states.lifecycle import DossierState
 from states.periods import Quarter
 from workflow import context, messages
 from workflow.context import SYSTEM, Loaded
@@ -124,40 +124,14 @@ def _session_job(template: str) -> Job:
     return job
 
 
-def _cell(value: object) -> str:
-    """No cell typed by a user may become a live formula in a spreadsheet."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def laureates_csv(uow: UnitOfWork, loaded: Loaded) -> tuple[int, str]:
-    """The laureates as a CSV for French spreadsheets (';', UTF-8 with BOM)."""
-    import csv
-    import io
-
-    from states.money import eur_json
-
-    laureates = list(uow.session.exec(select(Dossier).where(
-        Dossier.guichet_id == loaded.id,
-        col(Dossier.state).in_([s.value for s in COMMITTED])).order_by(col(Dossier.reference))))
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["Référence", "Collectivité", "Département", "Mesure", "Montant (€)",
-                     "Date de fin", "État"])
-    for d in laureates:
-        amount = (eur_json(d.awarded_cents) or "").replace(".", ",")
-        writer.writerow([_cell(v) for v in (d.reference, d.applicant_name, d.department,
-                                            d.measure, amount, d.end_date.isoformat(), d.state)])
-    return len(laureates), out.getvalue()
-
-
 def _monthly_list(uow: UnitOfWork, loaded: Loaded, row: DueWork, now: datetime) -> bool:
-    count, content = laureates_csv(uow, loaded)
+    from reports.monthly import build, to_csv
+
+    report = build(uow.session, row.period)
     for email in loaded.config.report.contacts:
         messages.to_person(uow, loaded, email, "monthly_list", key=f"due:{row.key}", now=now,
-                           name="Madame, Monsieur", month=row.period, count=count,
-                           attachment=(f"laureats-{row.period}.csv", content))
+                           name="Madame, Monsieur", month=row.period, count=len(report.lines),
+                           attachment=(f"laureats-{row.period}.csv", to_csv(report)))
     return True
 
 

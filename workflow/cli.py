@@ -218,6 +218,7 @@ from workflow import (  # noqa: E402,F401  (they register their commands)
     cli_demo,
     cli_events,
     cli_mail,
+    cli_reports,
     cli_schedules,
     cli_sessions,
 )

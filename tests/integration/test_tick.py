@@ -168,3 +168,4 @@ def test_the_month_end_list_carries_the_laureates_as_a_csv(desk):
     lines = row.attachment.lstrip("\ufeff").splitlines()
     assert lines[0].startswith("Référence;Collectivité;Département")
     assert lines[1].startswith(f"{reference};") and ";10000,00;" in lines[1]
+    assert lines[-1].startswith("Total;")

@@ -1,0 +1,1 @@
+"""What the prefecture hands on: the monthly list of laureates, the session minutes, statistics."""

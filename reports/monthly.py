@@ -1,0 +1,184 @@
+"""The end-of-month list of laureates, as CSV (French spreadsheets) or XLSX (typed cells).
+
+One row per laureate project: reference, authority, département, measure, amount funded, end
+date, project status from the latest quarterly report, the companies paid with the département of
+their head office, the session and the decision dates. No text cell is ever a live formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from states.lifecycle import COMMITTED
+from states.money import eur_json
+from workflow import context
+from workflow.clock import local_day
+from workflow.errors import InvalidInput
+from workflow.models import Audit, CommitteeSession, Dossier, Report
+
+DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+STATUS_LABELS = {"on_track": "dans les temps", "late": "en retard", "at_risk": "en risque"}
+HEADERS = ["Référence", "Collectivité", "Département", "Mesure", "Montant financé (€)",
+           "Date de fin", "État du projet", "Entreprises payées (département du siège)",
+           "Session", "Date de décision"]
+
+
+def neutral(text: str) -> str:
+    """A cell that a spreadsheet would read as a formula gets a leading apostrophe (CSV)."""
+    return "'" + text if text.startswith(DANGEROUS) else text
+
+
+@dataclass(frozen=True)
+class Line:
+    reference: str
+    authority: str
+    department: str
+    measure: str
+    amount_cents: int
+    end_date: date
+    status: str
+    companies: str
+    session_day: date | None
+    decided_on: date | None
+
+
+@dataclass(frozen=True)
+class MonthlyList:
+    guichet: str
+    month: str
+    lines: list[Line]
+
+    @property
+    def total_cents(self) -> int:
+        return sum(line.amount_cents for line in self.lines)
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        date(year, month, 1)
+    except ValueError:
+        raise InvalidInput(f"« {text} » n'est pas un mois (AAAA-MM)", field="--month") from None
+    return year, month
+
+
+def build(session: Session, month: str) -> MonthlyList:
+    """Laureates whose award was decided by the end of ``month`` and still stands today."""
+    loaded = context.guichet(session)
+    year, number = parse_month(month)
+    end = date(year + number // 12, number % 12 + 1, 1)
+    accepts = {a.dossier_id: a.at for a in session.exec(
+        select(Audit).where(Audit.event == "accept").order_by(col(Audit.id)))}
+    days = {s.id: s.day for s in session.exec(select(CommitteeSession))}
+    dossiers = session.exec(select(Dossier).where(
+        Dossier.guichet_id == loaded.id,
+        col(Dossier.state).in_([s.value for s in COMMITTED])).order_by(col(Dossier.reference)))
+    lines = []
+    for d in dossiers:
+        decided = accepts.get(d.id)
+        if decided is None or local_day(decided, loaded.tz) >= end:
+            continue
+        reports = list(session.exec(select(Report).where(Report.dossier_id == d.id)
+                                    .order_by(col(Report.period))))
+        latest = reports[-1] if reports else None
+        companies = {(c["name"], c["department"]) for r in reports for c in r.companies}
+        lines.append(Line(
+            reference=d.reference, authority=d.applicant_name, department=d.department,
+            measure=d.measure, amount_cents=d.awarded_cents or 0, end_date=d.end_date,
+            status=STATUS_LABELS.get(latest.status, latest.status) if latest else "aucun rapport",
+            companies=", ".join(f"{name} ({dept})" for name, dept in sorted(companies)),
+            session_day=days.get(d.session_id) if d.session_id else None,
+            decided_on=local_day(decided, loaded.tz)))
+    return MonthlyList(loaded.row.name, month, lines)
+
+
+def xml_text(text: str) -> str:
+    """XML keeps no bare CR: line breaks are written as LF (what readers would show anyway)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _row(line: Line) -> list[Any]:
+    return [line.reference, line.authority, line.department, line.measure, line.amount_cents,
+            line.end_date, line.status, line.companies, line.session_day, line.decided_on]
+
+
+def to_csv(report: MonthlyList) -> str:
+    """';'-separated, UTF-8 with BOM, decimal comma: opens as is in French Excel and LibreOffice."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(HEADERS)
+    for line in report.lines:
+        cells = []
+        for value in _row(line):
+            if isinstance(value, int):
+                cells.append((eur_json(value) or "").replace(".", ","))
+            elif isinstance(value, date):
+                cells.append(value.strftime("%d/%m/%Y"))
+            else:
+                cells.append(neutral("" if value is None else str(value)))
+        writer.writerow(cells)
+    writer.writerow(["Total", "", "", "", (eur_json(report.total_cents) or "").replace(".", ","),
+                     "", "", "", "", ""])
+    return out.getvalue()
+
+
+def to_xlsx(report: MonthlyList, path: Path) -> None:
+    """Typed cells (amounts in euros, dates as dates), a title, a frozen header, a totals row."""
+    from decimal import Decimal
+
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=False)
+    sheet = book.active
+    sheet.title = f"Lauréats {report.month}"
+    sheet.append([f"{report.guichet} : lauréats à la fin du mois {report.month}"])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append(HEADERS)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A3"
+    euro, day = '#,##0.00 "€"', "DD/MM/YYYY"
+    for line in report.lines:
+        sheet.append([None] * len(HEADERS))
+        row = sheet.max_row
+        for column, value in enumerate(_row(line), start=1):
+            cell = sheet.cell(row, column)
+            if isinstance(value, int):
+                cell.value, cell.number_format = Decimal(value) / 100, euro
+            elif isinstance(value, date):
+                cell.value, cell.number_format = value, day
+            elif value is not None:
+                # Control characters are not allowed in a worksheet; text stays text, never a
+                # formula, whatever it starts with.
+                text = ILLEGAL_CHARACTERS_RE.sub("", xml_text(str(value)))
+                cell.value, cell.data_type, cell.quotePrefix = text, "s", True
+    total = sheet.max_row + 1
+    sheet.cell(total, 1, "Total").font = Font(bold=True)
+    # A value, not a formula: the file holds no formula at all, so none can be hijacked.
+    amount = sheet.cell(total, 5, Decimal(report.total_cents) / 100)
+    amount.number_format, amount.font = euro, Font(bold=True)
+    for column, width in zip("ABCDEFGHIJ", (16, 36, 12, 8, 18, 12, 16, 48, 12, 16), strict=True):
+        sheet.column_dimensions[column].width = width
+    book.save(path)
+
+
+def write(session: Session, month: str, output: Path) -> MonthlyList:
+    report = build(session, month)
+    suffix = output.suffix.lower()
+    if suffix == ".csv":
+        output.write_text(to_csv(report), encoding="utf-8", newline="")
+    elif suffix == ".xlsx":
+        to_xlsx(report, output)
+    else:
+        raise InvalidInput("extension attendue : .csv ou .xlsx", field="--output")
+    return report

@@ -1,0 +1,76 @@
+"""What the committee weighs: spread of laureates and money, decision rates, envelopes left."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from states.lifecycle import COMMITTED
+from states.money import eur_fr, eur_json, parse_eur
+from workflow import views
+from workflow.models import Audit, Dossier
+
+BANDS = ((2_000, "moins de 2 000"), (5_000, "2 000 à 4 999"), (20_000, "5 000 à 19 999"),
+         (50_000, "20 000 à 49 999"))
+
+
+def band(population: int | None) -> str:
+    if population is None:
+        return "inconnue"
+    return next((label for bound, label in BANDS if population < bound), "50 000 et plus")
+
+
+def compute(session: Session) -> dict[str, Any]:
+    laureates = list(session.exec(select(Dossier).where(
+        col(Dossier.state).in_([s.value for s in COMMITTED]))))
+    groups: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for d in laureates:
+        for axis, value in (("by_department", d.department), ("by_kind", d.applicant_kind),
+                            ("by_population", band(d.population)), ("by_measure", d.measure)):
+            groups[axis][value].append(d.awarded_cents or 0)
+    decisions = Counter(a.event for a in session.exec(select(Audit).where(
+        col(Audit.event).in_(["accept", "request_revision", "refuse"]))))
+    taken = sum(decisions.values())
+
+    def rate(event: str) -> str | None:
+        return f"{decisions[event] / taken:.3f}" if taken else None
+
+    return {
+        "laureates": len(laureates),
+        "awarded_eur": eur_json(sum(d.awarded_cents or 0 for d in laureates)),
+        **{axis: {key: {"count": len(amounts), "awarded_eur": eur_json(sum(amounts))}
+                  for key, amounts in sorted(values.items())}
+           for axis, values in sorted(groups.items())},
+        "decisions": {"taken": taken, "accept": decisions["accept"],
+                      "request_revision": decisions["request_revision"],
+                      "refuse": decisions["refuse"]},
+        "acceptance_rate": rate("accept"),
+        "revision_rate": rate("request_revision"),
+        "refusal_rate": rate("refuse"),
+        "envelopes": views.budget(session),
+    }
+
+
+def table(document: dict[str, Any]) -> str:
+    def money(text: str | None) -> str:
+        return eur_fr(parse_eur(text or "0"))
+
+    lines = [f"Lauréats : {document['laureates']} pour {money(document['awarded_eur'])}"]
+    titles = {"by_department": "Par département", "by_kind": "Par type de collectivité",
+              "by_population": "Par population", "by_measure": "Par mesure"}
+    for axis, title in titles.items():
+        lines.append(f"{title} :")
+        for key, value in document.get(axis, {}).items():
+            lines.append(f"  {key:<20} {value['count']:>4}  {money(value['awarded_eur']):>16}")
+    decisions = document["decisions"]
+    lines.append(f"Décisions : {decisions['taken']} (accord {decisions['accept']}, à revoir "
+                 f"{decisions['request_revision']}, refus {decisions['refuse']})")
+    envelopes = document["envelopes"]
+    lines.append(f"Enveloppe : reste {money(envelopes['remaining_eur'])} sur "
+                 f"{money(envelopes['envelope_eur'])}")
+    for measure, pool in envelopes["separate_envelopes"].items():
+        lines.append(f"Enveloppe {measure} : reste {money(pool['remaining_eur'])} sur "
+                     f"{money(pool['envelope_eur'])}")
+    return "\n".join(lines)

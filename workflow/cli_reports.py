@@ -1,0 +1,37 @@
+"""`comite report monthly` and `comite stats`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from workflow.cli import Json, app, emit, reading
+
+report_app = typer.Typer(no_args_is_help=True, help="Ce que la préfecture transmet.")
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("monthly")
+def monthly(
+    month: Annotated[str, typer.Option("--month", help="AAAA-MM")],
+    output: Annotated[Path, typer.Option("--output", help="FICHIER.csv ou FICHIER.xlsx")],
+) -> None:
+    """La liste des lauréats à la fin du mois, en CSV ou XLSX selon l'extension."""
+    from reports.monthly import write
+
+    report = reading(lambda s: write(s, month, output))
+    typer.echo(f"{len(report.lines)} lauréat(s) au {report.month} : {output}")
+
+
+@app.command()
+def stats(as_json: Json = False) -> None:
+    """Ce que le comité pèse : lauréats et montants par département, taille, mesure ; taux."""
+    from reports.stats import compute, table
+
+    document = reading(compute)
+    if as_json:
+        emit(document)
+    else:
+        typer.echo(table(document))
