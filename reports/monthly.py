@@ -167,8 +167,8 @@ def to_xlsx(report: MonthlyList, path: Path) -> None:
     # A value, not a formula: the file holds no formula at all, so none can be hijacked.
     amount = sheet.cell(total, 5, Decimal(report.total_cents) / 100)
     amount.number_format, amount.font = euro, Font(bold=True)
-    for column, width in zip("ABCDEFGHIJ", (16, 36, 12, 8, 18, 12, 16, 48, 12, 16), strict=True):
-        sheet.column_dimensions[column].width = width
+    for letter, width in zip("ABCDEFGHIJ", (16, 36, 12, 8, 18, 12, 16, 48, 12, 16), strict=True):
+        sheet.column_dimensions[letter].width = width
     book.save(path)
 
 
