@@ -80,22 +80,26 @@ def build(session: Session, month: str) -> MonthlyList:
     dossiers = session.exec(select(Dossier).where(
         Dossier.guichet_id == loaded.id,
         col(Dossier.state).in_([s.value for s in COMMITTED])).order_by(col(Dossier.reference)))
+    laureates = [d for d in dossiers if d.id in accepts
+                 and local_day(accepts[d.id], loaded.tz) < end]
+    reports: dict[int | None, list[Report]] = {}
+    for row in session.exec(
+            select(Report).join(Dossier, col(Dossier.id) == col(Report.dossier_id))
+            .where(col(Dossier.state).in_([s.value for s in COMMITTED]))
+            .order_by(col(Report.period))):
+        reports.setdefault(row.dossier_id, []).append(row)
     lines = []
-    for d in dossiers:
-        decided = accepts.get(d.id)
-        if decided is None or local_day(decided, loaded.tz) >= end:
-            continue
-        reports = list(session.exec(select(Report).where(Report.dossier_id == d.id)
-                                    .order_by(col(Report.period))))
-        latest = reports[-1] if reports else None
-        companies = {(c["name"], c["department"]) for r in reports for c in r.companies}
+    for d in laureates:
+        received = reports.get(d.id, [])
+        latest = received[-1] if received else None
+        companies = {(c["name"], c["department"]) for r in received for c in r.companies}
         lines.append(Line(
             reference=d.reference, authority=d.applicant_name, department=d.department,
             measure=d.measure, amount_cents=d.awarded_cents or 0, end_date=d.end_date,
             status=STATUS_LABELS.get(latest.status, latest.status) if latest else "aucun rapport",
             companies=", ".join(f"{name} ({dept})" for name, dept in sorted(companies)),
             session_day=days.get(d.session_id) if d.session_id else None,
-            decided_on=local_day(decided, loaded.tz)))
+            decided_on=local_day(accepts[d.id], loaded.tz)))
     return MonthlyList(loaded.row.name, month, lines)
 
 
@@ -131,44 +135,55 @@ def to_csv(report: MonthlyList) -> str:
 
 
 def to_xlsx(report: MonthlyList, path: Path) -> None:
-    """Typed cells (amounts in euros, dates as dates), a title, a frozen header, a totals row."""
+    """Typed cells (amounts in euros, dates as dates), a title, a frozen header, a totals row.
+
+    Written in openpyxl's streaming mode: rows go to disk as they come, memory stays flat.
+    """
     from decimal import Decimal
 
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
 
-    book = Workbook(write_only=False)
-    sheet = book.active
-    sheet.title = f"Lauréats {report.month}"
-    sheet.append([f"{report.guichet} : lauréats à la fin du mois {report.month}"])
-    sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append(HEADERS)
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(f"Lauréats {report.month}")
     sheet.freeze_panes = "A3"
-    euro, day = '#,##0.00 "€"', "DD/MM/YYYY"
-    for line in report.lines:
-        sheet.append([None] * len(HEADERS))
-        row = sheet.max_row
-        for column, value in enumerate(_row(line), start=1):
-            cell = sheet.cell(row, column)
-            if isinstance(value, int):
-                cell.value, cell.number_format = Decimal(value) / 100, euro
-            elif isinstance(value, date):
-                cell.value, cell.number_format = value, day
-            elif value is not None:
-                # Control characters are not allowed in a worksheet; text stays text, never a
-                # formula, whatever it starts with.
-                text = ILLEGAL_CHARACTERS_RE.sub("", xml_text(str(value)))
-                cell.value, cell.data_type, cell.quotePrefix = text, "s", True
-    total = sheet.max_row + 1
-    sheet.cell(total, 1, "Total").font = Font(bold=True)
-    # A value, not a formula: the file holds no formula at all, so none can be hijacked.
-    amount = sheet.cell(total, 5, Decimal(report.total_cents) / 100)
-    amount.number_format, amount.font = euro, Font(bold=True)
     for letter, width in zip("ABCDEFGHIJ", (16, 36, 12, 8, 18, 12, 16, 48, 12, 16), strict=True):
         sheet.column_dimensions[letter].width = width
+    bold, euro, day = Font(bold=True), '#,##0.00 "€"', "DD/MM/YYYY"
+
+    def cell(value: Any) -> WriteOnlyCell:
+        if isinstance(value, int):
+            written = WriteOnlyCell(sheet, Decimal(value) / 100)
+            written.number_format = euro
+        elif isinstance(value, date):
+            written = WriteOnlyCell(sheet, value)
+            written.number_format = day
+        elif value is None:
+            written = WriteOnlyCell(sheet, None)
+        else:
+            # No control characters in a worksheet; text stays text, never a formula.
+            written = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("", xml_text(str(value))))
+            written.data_type, written.quotePrefix = "s", True
+        return written
+
+    title = WriteOnlyCell(sheet, f"{report.guichet} : lauréats à la fin du mois {report.month}")
+    title.font = Font(bold=True, size=13)
+    sheet.append([title])
+    header = []
+    for text in HEADERS:
+        header.append(WriteOnlyCell(sheet, text))
+        header[-1].font = bold
+    sheet.append(header)
+    for line in report.lines:
+        sheet.append([cell(value) for value in _row(line)])
+    # A value, not a formula: the file holds no formula at all, so none can be hijacked.
+    total = cell(report.total_cents)
+    total.font = bold
+    label = WriteOnlyCell(sheet, "Total")
+    label.font = bold
+    sheet.append([label, None, None, None, total])
     book.save(path)
 
 
