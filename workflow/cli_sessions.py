@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -72,3 +73,15 @@ def session_move(day: Day, new_day: Annotated[str, typer.Argument(metavar="NEW_D
     committee = writing(lambda uow: sessions.move(uow, day=when, new_day=to,
                                                   actor=settings().actor(actor), now=now))
     typer.echo(f"session déplacée au {committee.day.isoformat()} ({committee.state})")
+
+
+@session_app.command("minutes")
+def session_minutes(day: Day, output: Annotated[Path, typer.Option(
+        "--output", help="FICHIER.html ou FICHIER.pdf")]) -> None:
+    """Le procès-verbal de la session (figé à la clôture ; projet avant)."""
+    from reports.minutes import write
+
+    when = parse_day(day, "DATE")
+    assert when is not None
+    frozen = reading(lambda s: write(s, when, output))
+    typer.echo(f"procès-verbal {'figé' if frozen else 'PROJET (séance non close)'} : {output}")

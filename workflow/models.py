@@ -204,3 +204,12 @@ class DueWork(SQLModel, table=True):
     due_at: datetime = _utc()
     status: str = "pending"  # pending, done, cancelled
     done_at: datetime | None = _utc(nullable=True)
+
+
+class Minutes(SQLModel, table=True):
+    """The procès-verbal of a session as frozen at its close, with the hash that seals it."""
+
+    session_id: int = Field(primary_key=True, foreign_key="committee_session.id")
+    content: dict[str, Any] = _json()
+    sha256: str
+    frozen_at: datetime = _utc()

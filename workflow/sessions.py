@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col, select
 
 from states.sessions import SESSION_RULES, SessionState, session_refusal
-from workflow import context, due, messages
+from workflow import context, due, messages, minutes
 from workflow.db import UnitOfWork
 from workflow.errors import Conflict, InvalidInput, Refused
 from workflow.models import AgendaItem, Audit, CommitteeSession, Dossier, Outbox, Staff
@@ -117,7 +117,7 @@ def open_session(uow: UnitOfWork, *, day: date | None, actor: str | None,
 def close(uow: UnitOfWork, *, day: date | None, actor: str | None,
           now: datetime) -> CommitteeSession:
     """Close a held session once every item is decided; release the decision emails."""
-    _, committee, who = _start(uow, "close", day, actor)
+    loaded, committee, who = _start(uow, "close", day, actor)
     pending = [d.reference for item, d in _agenda(uow, committee) if item.decision is None]
     if pending:
         raise Refused(
@@ -126,6 +126,7 @@ def close(uow: UnitOfWork, *, day: date | None, actor: str | None,
             "(defer) chacun avant de clore"
         )
     _transition(uow, "close", committee, who, now)
+    minutes.freeze(uow.session, loaded, committee, now)
     uow.session.execute(
         update(Outbox)
         .where(Outbox.held_session_id == committee.id, Outbox.status == "held")  # type: ignore[arg-type]
