@@ -39,7 +39,9 @@ def content(session: Session, loaded: Loaded, committee: CommitteeSession) -> di
                         .join(Dossier, col(Dossier.id) == col(AgendaItem.dossier_id))
                         .where(AgendaItem.session_id == committee.id)
                         .order_by(col(AgendaItem.position))).all()
-    agenda, by_decision, by_department = [], {}, {}
+    agenda: list[dict[str, Any]] = []
+    by_decision: dict[str, dict[str, int]] = {}
+    by_department: dict[str, dict[str, int]] = {}
     for item, dossier in rows:
         audit = _decision_audit(session, item)
         awarded = dossier.awarded_cents if item.decision == "accept" else None
