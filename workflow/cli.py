@@ -214,6 +214,38 @@ def dossier_list(
                    f"{row['requested_eur']:>12}  {row['applicant']['name']}")
 
 
+@dossier_app.command("import")
+def dossier_import(
+    file: Annotated[Path, typer.Argument(metavar="FILE.csv|FILE.xlsx")],
+    mapping: Annotated[Path | None, typer.Option("--mapping", help="Libellés du formulaire "
+                                                 "(TOML, voir examples/ds-mapping.toml).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Tout vérifier, ne rien écrire.")]
+    = False,
+) -> None:
+    """Dépose chaque ligne d'un export Démarches Simplifiées ; tout ou rien."""
+    from workflow.ds_import import run
+
+    now = settings().instant()
+
+    def progress(rows: list[Any]) -> Any:
+        if len(rows) < 200 or not sys.stderr.isatty():
+            return rows
+        from rich.progress import track
+
+        return track(rows, description="Import", console=None, transient=True)
+
+    summary = writing(lambda uow: run(uow, path=file, mapping_file=mapping, now=now,
+                                      dry_run=dry_run, progress=progress))
+    if dry_run:
+        typer.echo(f"{summary['rows']} ligne(s) valides ; {summary['to_import']} à importer, "
+                   f"{summary['already_imported']} déjà importée(s) ; rien n'a été écrit")
+        return
+    for ds_number, reference in summary["filed"]:
+        typer.echo(f"{ds_number} → {reference}")
+    typer.echo(f"{len(summary['filed'])} dossier(s) importé(s), "
+               f"{summary['already_imported']} déjà importé(s)")
+
+
 from workflow import (  # noqa: E402,F401  (they register their commands)
     cli_demo,
     cli_events,
