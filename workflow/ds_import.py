@@ -86,7 +86,7 @@ def _rows_xlsx(path: Path) -> Iterator[dict[str, str]]:
                 for row in rows if any(v is not None for v in row)]
 
     main = sheet_rows(book.worksheets[0])
-    establishments = {}
+    establishments: dict[str, dict[str, str]] = {}
     if "Etablissements" in book.sheetnames:
         for row in sheet_rows(book["Etablissements"]):
             establishments.setdefault(row.get("Dossier ID", ""), row)
