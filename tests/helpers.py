@@ -154,3 +154,14 @@ class Desk:
         self.fire("accept", reference, actor=COORDINATOR, now=f"{day} 10:00", amount=amount,
                   reason="Projet exemplaire")
         return reference
+
+    def in_follow_up(self, data: dict[str, Any] | None = None, *, amount: int = 1_000_000) -> str:
+        """Accepted in June 2021, agreement signed on 1 July 2021 (recorded the next day)."""
+        data = data if data is not None else form()
+        reference = self.accepted(data, amount=amount)
+        self.session("close", "2021-06-22", now="2021-06-22 12:00")
+        instructor = INSTRUCTOR[data["applicant"]["department"]]
+        self.fire("send_agreement", reference, actor=instructor, now="2021-06-25 10:00")
+        self.fire("sign_agreement", reference, actor=instructor, now="2021-07-02 10:00",
+                  signed_on=date(2021, 7, 1))
+        return reference

@@ -58,6 +58,11 @@ def parse_day(text: str | None, field: str) -> date | None:
         raise InvalidInput(f"« {text} » n'est pas une date (AAAA-MM-JJ)", field=field) from None
 
 
+def choice(value: str | None, allowed: tuple[str, ...], field: str) -> None:
+    if value is not None and value not in allowed:
+        raise InvalidInput(f"valeur inconnue « {value} » ({', '.join(allowed)})", field=field)
+
+
 def emit(document: Any) -> None:
     typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
 
@@ -201,8 +206,7 @@ def dossier_list(
     from states.lifecycle import DossierState
     from workflow import views
 
-    if state is not None and state not in DossierState.__members__:
-        raise InvalidInput(f"état inconnu « {state} » ({', '.join(DossierState)})", field="--state")
+    choice(state, tuple(DossierState), "--state")
     day = parse_day(session, "--session")
     rows = reading(lambda s: views.dossier_list(s, state=state, department=department,
                                                 session_day=day))

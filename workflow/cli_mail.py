@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from workflow.cli import Json, app, emit, reading, settings
+from workflow.cli import Json, app, choice, emit, reading, settings
 from workflow.errors import InvalidInput
 
 outbox_app = typer.Typer(no_args_is_help=True, help="La file des courriels.")
@@ -32,9 +32,7 @@ def outbox_list(
     """Les messages, leur état, leurs essais et la dernière erreur."""
     from notifications.outbox import listing
 
-    statuses = ("held", "queued", "inflight", "retrying", "sent", "dead")
-    if status is not None and status not in statuses:
-        raise InvalidInput(f"état inconnu « {status} » ({', '.join(statuses)})", field="--status")
+    choice(status, ("held", "queued", "inflight", "retrying", "sent", "dead"), "--status")
     rows = listing(settings().engine, status=status)
     if as_json:
         emit(rows)

@@ -119,13 +119,8 @@ def test_resubmit_is_refused_without_a_form_or_for_another_applicant(desk):
         desk.fire("resubmit", reference, actor=I29, now="2021-07-05 10:00", data=other, file=None)
 
 
-def _in_follow_up(desk, **form_changes):
-    reference = desk.accepted(form(**form_changes), amount=3_000_000)
-    desk.session("close", "2021-06-22", now="2021-06-22 12:00")
-    desk.fire("send_agreement", reference, actor=I29, now="2021-06-25 10:00")
-    desk.fire("sign_agreement", reference, actor=I29, now="2021-07-02 10:00",
-              signed_on=date(2021, 7, 1))
-    return reference
+def _in_follow_up(desk):
+    return desk.in_follow_up(amount=3_000_000)
 
 
 def test_the_agreement_is_sent_then_signed_and_the_report_calendar_starts(desk):

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from datetime import date
 
 from sqlmodel import select
 
@@ -28,12 +27,7 @@ def kinds(desk):
 
 
 def signed(desk, *, end_date="2022-06-30"):
-    reference = desk.accepted(form(end_date=end_date), amount=1_000_000)
-    desk.session("close", "2021-06-22", now="2021-06-22 12:00")
-    desk.fire("send_agreement", reference, actor=I29, now="2021-06-25 10:00")
-    desk.fire("sign_agreement", reference, actor=I29, now="2021-07-01 10:00",
-              signed_on=date(2021, 7, 1))
-    return reference
+    return desk.in_follow_up(form(end_date=end_date))
 
 
 def due_rows(desk):
