@@ -20,7 +20,7 @@ from states.lifecycle import DossierState
 from states.periods import Quarter
 from workflow import context, messages
 from workflow.context import SYSTEM, Loaded
-from workflow.db import Renderer, UnitOfWork
+from workflow.db import Renderer, UnitOfWork, insert_new
 from workflow.due import at_local, key
 from workflow.models import (
     AgendaItem,
@@ -50,14 +50,13 @@ def ensure_monthly_lists(engine: Engine, *, now: datetime) -> None:
         loaded = context.guichet(uow.session)
         today = loaded.today(now)
         since = min(loaded.today(loaded.row.loaded_at), today)
-        for year, month in _months(since, today):
-            period = f"{year}-{month:02d}"
-            unique = key("monthly_list", period=period)
-            if uow.session.exec(select(DueWork.id).where(DueWork.key == unique)).first() is None:
-                due_at = at_local(loaded, last_business_day(year, month),
-                                  loaded.config.calendar.monthly_list_time)
-                uow.session.add(DueWork(key=unique, kind="monthly_list", period=period,
-                                        due_at=due_at))
+        rows = [{"key": key("monthly_list", period=f"{year}-{month:02d}"), "kind": "monthly_list",
+                 "period": f"{year}-{month:02d}", "status": "pending",
+                 "due_at": at_local(loaded, last_business_day(year, month),
+                                    loaded.config.calendar.monthly_list_time)}
+                for year, month in _months(since, today)]
+        # Two ticks at once may both create this month's row: the second is simply ignored.
+        insert_new(uow.session, DueWork, rows, unique="key")
         uow.commit()
 
 

@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+
 import pytest
 
 from tests.helpers import Desk, make_engine
 
+# Every test that takes a database runs on SQLite and, when COMITE_TEST_DATABASE_URL names a
+# PostgreSQL database, on PostgreSQL too (each test in a schema of its own, dropped after it).
+POSTGRES = os.environ.get("COMITE_TEST_DATABASE_URL")
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES else ["sqlite"]
 
-@pytest.fixture
-def db_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'comite.db'}"
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'comite.db'}"
+        return
+    from sqlalchemy import create_engine, text
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in POSTGRES else "?"
+    yield f"{POSTGRES}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
 
 
 @pytest.fixture

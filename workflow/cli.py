@@ -103,10 +103,10 @@ def writing(fn: Callable[[Any], Any]) -> Any:
 def init(guichet_file: Annotated[Path, typer.Argument(metavar="GUICHET.toml")]) -> None:
     """Crée ou met à jour le schéma et charge (ou met à jour) le guichet ; idempotent."""
     from workflow import guichet, loading
-    from workflow.db import create_schema
+    from workflow.migrate import upgrade
 
     config, text = guichet.read(guichet_file)
-    create_schema(settings().engine)
+    upgrade(settings().engine)
     now = settings().instant()
     folder = str(guichet_file.resolve().parent)
     summary = writing(lambda uow: loading.load(uow, config, text, now=now, folder=folder))

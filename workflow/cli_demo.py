@@ -43,8 +43,9 @@ def _campaign(engine: Any) -> list[str]:
     """Three dossiers through the June 2021 session: accord, à revoir, refus; a session moved."""
     from notifications.render import render
     from workflow import dossiers, events, guichet, loading, sessions
-    from workflow.db import UnitOfWork, create_schema
+    from workflow.db import UnitOfWork
     from workflow.dossiers import Request
+    from workflow.migrate import upgrade
 
     def write(fn: Any) -> Any:
         with UnitOfWork(engine, write=True, render=render) as uow:
@@ -52,7 +53,7 @@ def _campaign(engine: Any) -> list[str]:
             uow.commit()
             return result
 
-    create_schema(engine)
+    upgrade(engine)
     config, text = guichet.read(EXAMPLES / "bretagne-2021.toml")
     write(lambda uow: loading.load(uow, config, text, now=_at("2021-05-01T09:00"),
                                    folder=str(EXAMPLES)))

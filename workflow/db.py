@@ -44,6 +44,17 @@ def engine_for(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def insert_new(session: Session, model: Any, rows: list[dict[str, Any]], *, unique: str) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: rows another process already wrote are left alone."""
+    if not rows:
+        return
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    statement = (postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model))
+    session.execute(statement.on_conflict_do_nothing(index_elements=[unique]), rows)
+
+
 def create_schema(engine: Engine) -> None:
     SQLModel.metadata.create_all(engine)
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from schedules.calendar import agenda_closes, report_due, report_periods
 from workflow.context import Loaded
+from workflow.db import insert_new
 from workflow.models import CommitteeSession, Dossier, DueWork
 
 REPORT_KINDS = ("report_reminder", "report_overdue", "report_escalation")
@@ -30,10 +31,10 @@ def key(kind: str, dossier: int | None = None, session: int | None = None, perio
 
 def _add(session: Session, kind: str, due_at: datetime, *, dossier: int | None = None,
          committee: int | None = None, period: str = "") -> None:
-    unique = key(kind, dossier, committee, period)
-    if session.exec(select(DueWork.id).where(DueWork.key == unique)).first() is None:
-        session.add(DueWork(key=unique, kind=kind, dossier_id=dossier, session_id=committee,
-                            period=period, due_at=due_at))
+    insert_new(session, DueWork, [{
+        "key": key(kind, dossier, committee, period), "kind": kind, "dossier_id": dossier,
+        "session_id": committee, "period": period, "due_at": due_at, "status": "pending"}],
+        unique="key")
 
 
 def after_signature(session: Session, loaded: Loaded, dossier: Dossier) -> None:

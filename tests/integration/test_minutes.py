@@ -7,11 +7,13 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import text
+from sqlmodel import select
 
 from reports.minutes import write
 from tests.helpers import COORDINATOR, form
 from workflow.db import UnitOfWork
 from workflow.errors import Refused
+from workflow.models import Minutes
 
 
 @pytest.fixture
@@ -61,9 +63,11 @@ def test_minutes_printed_later_are_the_ones_frozen_at_close(closed, tmp_path):
 
 def test_tampered_minutes_are_refused(closed, tmp_path):
     desk, _ = closed
-    with desk.engine.begin() as connection:
-        connection.execute(text("UPDATE minutes SET content = replace(content, "
-                                "'participative', 'autre')"))
+    with UnitOfWork(desk.engine, write=True) as uow:  # someone edits the stored minutes
+        [stored] = uow.session.exec(select(Minutes)).all()
+        stored.content = {**stored.content, "guichet": "Autre guichet"}
+        uow.session.add(stored)
+        uow.commit()
     with pytest.raises(Refused, match="empreinte"):
         _write(desk, tmp_path / "pv.html")
 

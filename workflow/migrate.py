@@ -1,0 +1,41 @@
+"""The schema, created or upgraded in place by Alembic (`comite init`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, inspect
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def config(connection: object) -> object:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the database to ``revision`` (a fresh one is created from the first migration)."""
+    from alembic import command
+
+    with engine.begin() as connection:
+        cfg = config(connection)
+        tables = inspect(connection)
+        if tables.has_table("guichet") and not tables.has_table("alembic_version"):
+            # A base made before migrations existed: say which revision its tables match.
+            made = "0002" if tables.has_table("due_work") else "0001"
+            command.stamp(cfg, made)  # type: ignore[arg-type]
+        command.upgrade(cfg, revision)  # type: ignore[arg-type]
+
+
+def current(engine: Engine) -> str | None:
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return MigrationContext.configure(connection).get_current_revision()
