@@ -1,9 +1,11 @@
 """Events per second through the service layer against a raw sqlite3 transaction of the same shape.
 
     python bench/events.py [--events 500]
+    python bench/events.py --db postgresql+psycopg://postgres@127.0.0.1/test [--processes 4]
 
 Prints both rates and their ratio (goal ≥ 0.5), then the cold start of
-`comite dossier show REF --json` against `python -c "import sqlmodel"` (goal ≤ 1.3).
+`comite dossier show REF --json` against `python -c "import sqlmodel"` (goal ≤ 1.3). With
+--db postgresql, the same comparison against raw psycopg with 1 and N processes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from notifications.render import render  # noqa: E402
 from tests.helpers import INSTRUCTOR, Desk, at, form, make_engine  # noqa: E402
@@ -94,7 +97,20 @@ def cold_start(command: list[str], env: dict[str, str], runs: int = 7) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=500)
-    count = parser.parse_args().events
+    parser.add_argument("--db", help="a PostgreSQL URL: compare against raw psycopg")
+    parser.add_argument("--processes", type=int, default=4)
+    arguments = parser.parse_args()
+    count = arguments.events
+    if arguments.db:
+        from bench_pg import raw, services  # type: ignore[import-not-found]
+
+        for processes in sorted({1, arguments.processes}):
+            ours, theirs = services(arguments.db, count, processes), raw(arguments.db, count,
+                                                                           processes)
+            print(f"PostgreSQL, {processes} processus : services {ours:8.1f} événements/s, "
+                  f"psycopg {theirs:8.1f} transactions/s, ratio {ours / theirs:5.2f} "
+                  "(objectif ≥ 0.5 à 4 processus)")
+        return
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         services, reference = through_services(folder, count)
