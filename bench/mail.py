@@ -21,27 +21,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from notifications.render import render  # noqa: E402
 from notifications.smtp import Delivery, SmtpMailer, SmtpSettings  # noqa: E402
-from tests.helpers import make_engine  # noqa: E402
+from tests.helpers import make_engine, queue_messages  # noqa: E402
 from tests.smtp_server import free_port  # noqa: E402
-from workflow.db import PendingMessage, UnitOfWork  # noqa: E402
 
 CONNECTIONS = 8
-CONTEXT = {"guichet": "Guichet", "reference": "BZH-2021-0001", "title": "Projet",
-           "applicant": "Commune", "owner_name": "Anne Exemple", "measure": "3c",
-           "state": "déposé", "revision": 1, "requested_cents": 100_000}
 
 
 def through_outbox(folder: Path, port: int, count: int) -> float:
     engine = make_engine(f"sqlite:///{folder / 'mail.db'}")
-    now = datetime.now(UTC)
-    with UnitOfWork(engine, write=True, render=render) as uow:
-        for n in range(count):
-            uow.queue(PendingMessage(template="submitted", context=CONTEXT,
-                                     recipient=f"o{n}@example.org", dedup_key=f"b:{n}",
-                                     created_at=now))
-        uow.commit()
+    queue_messages(engine, [f"o{n}@example.org" for n in range(count)])
     settings = SmtpSettings(host="127.0.0.1", port=port, mail_from="G <g@example.org>")
     delivery = Delivery(engine, lambda: SmtpMailer(settings), settings.mail_from,
                         lambda: datetime.now(UTC), connections=CONNECTIONS)

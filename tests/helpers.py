@@ -6,7 +6,7 @@ import copy
 import itertools
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +17,7 @@ from stdnum import luhn
 
 from notifications.render import render
 from workflow import events, guichet, loading, sessions, views
-from workflow.db import UnitOfWork, create_schema, engine_for
+from workflow.db import PendingMessage, UnitOfWork, create_schema, engine_for
 from workflow.dossiers import Request, submit
 from workflow.models import Audit, Dossier, Outbox
 
@@ -64,6 +64,21 @@ def form(**changes: Any) -> dict[str, Any]:
 def report(**changes: Any) -> dict[str, Any]:
     base = json.loads((ROOT / "examples" / "reports" / "2021-q4.json").read_text())
     return merge(base, changes)
+
+
+def queue_messages(engine: Engine, recipients: list[str], *,
+                   created_at: datetime | None = None) -> None:
+    """One acknowledgement of receipt (its sample context) per recipient, queued in one go."""
+    from notifications.samples import SAMPLES
+
+    context = SAMPLES["submitted"]
+    with UnitOfWork(engine, write=True, render=render) as uow:
+        for n, recipient in enumerate(recipients):
+            uow.queue(PendingMessage(template="submitted", context=context, recipient=recipient,
+                                     dedup_key=f"test:{n}:{recipient}",
+                                     reference=context["reference"],
+                                     created_at=created_at or datetime.now(UTC)))
+        uow.commit()
 
 
 def make_engine(url: str) -> Engine:

@@ -10,16 +10,11 @@ import pytest
 from sqlmodel import select
 
 from notifications.outbox import RetryPolicy, listing, requeue_stuck, retry
-from notifications.render import render
 from notifications.smtp import Delivery, SmtpMailer, SmtpSettings
-from tests.helpers import at
+from tests.helpers import at, queue_messages
 from tests.smtp_server import ScriptedHandler, SmtpServer
-from workflow.db import PendingMessage, UnitOfWork
+from workflow.db import UnitOfWork
 from workflow.models import Outbox
-
-SAMPLE = {"guichet": "Guichet test", "reference": "BZH-2021-0001", "title": "Projet",
-          "applicant": "Commune", "owner_name": "Anne Exemple", "measure": "3c",
-          "state": "déposé", "revision": 1, "requested_cents": 100_000}
 
 
 class Clock:
@@ -34,12 +29,7 @@ class Clock:
 
 
 def queue(engine, *recipients):
-    with UnitOfWork(engine, write=True, render=render) as uow:
-        for n, recipient in enumerate(recipients):
-            uow.queue(PendingMessage(template="submitted", context=SAMPLE, recipient=recipient,
-                                     dedup_key=f"test:{n}:{recipient}", reference="BZH-2021-0001",
-                                     created_at=at("2021-06-23 07:00")))
-        uow.commit()
+    queue_messages(engine, list(recipients), created_at=at("2021-06-23 07:00"))
 
 
 def deliver(engine, server, clock, connections=2):

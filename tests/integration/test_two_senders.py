@@ -6,30 +6,19 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from datetime import UTC, datetime
 
 from sqlmodel import select
 
-from notifications.render import render
-from tests.helpers import ROOT
+from tests.helpers import ROOT, queue_messages
 from tests.smtp_server import ScriptedHandler, SmtpServer
-from workflow.db import PendingMessage, UnitOfWork
+from workflow.db import UnitOfWork
 from workflow.models import Outbox
 
 MESSAGES = 2000
-CONTEXT = {"guichet": "Guichet", "reference": "BZH-2021-0001", "title": "Projet",
-           "applicant": "Commune", "owner_name": "Anne Exemple", "measure": "3c",
-           "state": "déposé", "revision": 1, "requested_cents": 100_000}
 
 
 def test_two_senders_deliver_each_message_once(engine, db_url):
-    now = datetime.now(UTC)
-    with UnitOfWork(engine, write=True, render=render) as uow:
-        for n in range(MESSAGES):
-            uow.queue(PendingMessage(template="submitted", context=CONTEXT,
-                                     recipient=f"o{n}@example.org", dedup_key=f"two:{n}",
-                                     created_at=now))
-        uow.commit()
+    queue_messages(engine, [f"o{n}@example.org" for n in range(MESSAGES)])
     handler = ScriptedHandler()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with SmtpServer(handler) as server:
