@@ -23,7 +23,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
 from notifications.render import render  # noqa: E402
 from tests.helpers import INSTRUCTOR, Desk, at, form, make_engine  # noqa: E402
@@ -102,7 +101,7 @@ def main() -> None:
     arguments = parser.parse_args()
     count = arguments.events
     if arguments.db:
-        from bench_pg import raw, services  # type: ignore[import-not-found]
+        from bench.bench_pg import raw, services
 
         for processes in sorted({1, arguments.processes}):
             ours, theirs = services(arguments.db, count, processes), raw(arguments.db, count,
