@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, or_, update
+from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
 from workflow.db import UnitOfWork
@@ -137,12 +137,3 @@ def retry(engine: Engine, *, message: int, now: datetime) -> None:
         row.status, row.next_attempt_at, row.attempts = "retrying", now, 0
         uow.session.add(row)
         uow.commit()
-
-
-def pending(engine: Engine) -> bool:
-    with UnitOfWork(engine) as uow:
-        return uow.session.exec(
-            select(Outbox.id).where(or_(col(Outbox.status) == "queued",
-                                        col(Outbox.status) == "retrying",
-                                        col(Outbox.status) == "inflight")).limit(1)
-        ).first() is not None

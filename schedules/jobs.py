@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime
 
 from sqlalchemy import Engine, func, update
 from sqlmodel import col, select
@@ -182,12 +181,3 @@ def tick(engine: Engine, *, now: datetime, render: Renderer,
             if report is not None:
                 report(f"{kind} (tâche n°{row_id})")
     return done
-
-
-def upcoming(engine: Engine, *, now: datetime, within: timedelta) -> list[dict[str, Any]]:
-    with UnitOfWork(engine) as uow:
-        rows = uow.session.exec(select(DueWork).where(
-            col(DueWork.status) == "pending", col(DueWork.due_at) <= now + within)
-            .order_by(col(DueWork.due_at)))
-        return [{"kind": r.kind, "due_at": r.due_at.isoformat(), "period": r.period,
-                 "dossier_id": r.dossier_id, "session_id": r.session_id} for r in rows]

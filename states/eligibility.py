@@ -7,8 +7,6 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from states.money import eur_fr
-
 
 @dataclass(frozen=True)
 class Exclusion:
@@ -41,7 +39,6 @@ class Candidate:
     title: str
     presentation: str
     end_date: date
-    requested: int
 
 
 def normalise(text: str) -> str:
@@ -88,9 +85,3 @@ def forfait_for(
 ) -> int | None:
     """The first flat amount that applies, in table order, or None."""
     return next((f.amount for f in forfaits if f.applies(measure, kind, population)), None)
-
-
-def describe_forfait(forfait: Forfait) -> str:
-    who = ", ".join(forfait.kinds)
-    bound = f" de moins de {forfait.population_below} habitants" if forfait.population_below else ""
-    return f"{forfait.measure} : {eur_fr(forfait.amount)} pour {who}{bound}"

@@ -7,7 +7,7 @@ query anything, and every reason can be reported at once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from states.money import eur_fr
@@ -59,7 +59,6 @@ class GuardContext:
     report_problem: str | None = None
     has_final_report: bool = False
     form_problem: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 Guard = Callable[[GuardContext], "str | None"]

@@ -59,8 +59,7 @@ def schedule(uow: Any, request: Request, *, session_day: date | None) -> Dossier
     dossier, config = step.dossier, step.loaded.config
     target = context.session_on(step.session, step.loaded, session_day)
     candidate = Candidate(dossier.applicant_kind, dossier.measure, dossier.title,
-                          dossier.form.get("presentation", ""), dossier.end_date,
-                          dossier.requested_cents)
+                          dossier.form.get("presentation", ""), dossier.end_date)
     found = problems(candidate, eligible_kinds=tuple(config.guichet.eligible_kinds),
                      measures=tuple(config.guichet.measures),
                      results_deadline=config.guichet.results_deadline,

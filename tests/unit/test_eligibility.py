@@ -14,8 +14,7 @@ RULES = dict(eligible_kinds=("commune", "epci"), measures=("3a", "3b", "3c"),
 
 def candidate(**changes):
     values = dict(kind="commune", measure="3c", title="Portail citoyen",
-                  presentation="Prise de rendez-vous en ligne", end_date=date(2022, 6, 30),
-                  requested=1_000_000)
+                  presentation="Prise de rendez-vous en ligne", end_date=date(2022, 6, 30))
     values.update(changes)
     return Candidate(**values)
 
