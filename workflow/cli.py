@@ -74,26 +74,11 @@ def reading(fn: Callable[[Any], Any]) -> Any:
         return fn(uow.session)
 
 
-def _renderer() -> Any:
-    """The renderer, with the guichet's own templates first when it names a folder."""
-    from functools import partial
-
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from notifications.render import render
-    from workflow import context
-
-    try:
-        override = reading(lambda s: context.guichet(s).templates)
-    except (InvalidInput, SQLAlchemyError):  # no schema or guichet yet (init): the defaults
-        override = None
-    return partial(render, override=override) if override else render
-
-
 def writing(fn: Callable[[Any], Any]) -> Any:
+    from notifications.render import render
     from workflow.db import UnitOfWork
 
-    with UnitOfWork(settings().engine, write=True, render=_renderer()) as uow:
+    with UnitOfWork(settings().engine, write=True, render=render) as uow:
         result = fn(uow)
         uow.commit()
         return result

@@ -6,15 +6,16 @@ from typing import Annotated
 
 import typer
 
-from workflow.cli import _renderer, app, settings
+from workflow.cli import app, settings
 
 
 @app.command("tick")
 def tick_command() -> None:
     """Exécute une fois tout le travail planifié dû à l'horloge du moteur (relances, listes)."""
+    from notifications.render import render
     from schedules.jobs import tick
 
-    done = tick(settings().engine, now=settings().instant(), render=_renderer())
+    done = tick(settings().engine, now=settings().instant(), render=render)
     if not done:
         typer.echo("rien à faire")
     for kind, count in sorted(done.items()):
@@ -30,6 +31,7 @@ def serve_command(
     import asyncio
     import logging
 
+    from notifications.render import render
     from notifications.smtp import Delivery, SmtpMailer
     from schedules.runner import serve
     from workflow.cli_mail import smtp_settings
@@ -40,4 +42,4 @@ def serve_command(
     clock = settings().instant
     delivery = Delivery(settings().engine, lambda: SmtpMailer(config), config.mail_from, clock,
                         connections=connections)
-    asyncio.run(serve(settings().engine, _renderer(), clock, delivery, poll_seconds=poll))
+    asyncio.run(serve(settings().engine, render, clock, delivery, poll_seconds=poll))

@@ -73,9 +73,11 @@ class PendingMessage:
     ics: str | None = None
     attachment: tuple[str, str] | None = None  # (file name, text)
     mail_domain: str = "comite.example.org"
+    templates: str | None = None  # the guichet's own templates folder, tried first
 
 
-Renderer = Callable[[str, dict[str, Any]], tuple[str, str, str, str | None]]
+# render(template, context, override=folder) -> subject, text, html, calendar invitation
+Renderer = Callable[..., tuple[str, str, str, str | None]]
 
 
 @dataclass

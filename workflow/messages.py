@@ -40,6 +40,7 @@ def to_owner(uow: UnitOfWork, loaded: Loaded, dossier: Dossier, template: str, *
             created_at=now,
             held_session_id=held_for.id if held_for is not None else None,
             mail_domain=loaded.config.guichet.mail_domain,
+            templates=loaded.templates,
         )
     )
 
@@ -59,5 +60,6 @@ def to_person(uow: UnitOfWork, loaded: Loaded, email: str, template: str, *, key
             ics=ics,
             attachment=attachment,
             mail_domain=loaded.config.guichet.mail_domain,
+            templates=loaded.templates,
         )
     )

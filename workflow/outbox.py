@@ -19,7 +19,8 @@ def new_message_id(domain: str) -> str:
 def store_messages(session: Session, messages: Iterable[PendingMessage], render: Renderer) -> None:
     rows = []
     for message in messages:
-        subject, text, html, ics = render(message.template, message.context)
+        subject, text, html, ics = render(message.template, message.context,
+                                          override=message.templates)
         assert message.created_at is not None
         rows.append({
             "dedup_key": message.dedup_key,
