@@ -91,6 +91,17 @@ def submit(uow: UnitOfWork, *, data: Any, file: str | None, actor: str | None,
     loaded = context.guichet(session)
     form = dossier_form(data, file=file, departments=loaded.config.department_codes,
                         today=loaded.today(now))
+    who = actor.strip().lower() if actor else form.contact.email.lower()
+    return file_form(uow, loaded, form, actor=who, filed_at=now, now=now, ds_number=ds_number,
+                     data={"requested_eur": form.requested_eur})
+
+
+def file_form(uow: UnitOfWork, loaded: context.Loaded, form: DossierForm, *, actor: str,
+              filed_at: datetime, now: datetime, ds_number: str | None = None,
+              data: dict[str, Any] | None = None) -> Dossier:
+    """The dossier of a valid form: the refused-project rule, a reference, the audit row filed
+    at ``filed_at``, and the receipt to the owner."""
+    session = uow.session
     fields = form_fields(form)
     twin = refused_twin(session, loaded.id, fields)
     if twin is not None:
@@ -99,13 +110,12 @@ def submit(uow: UnitOfWork, *, data: Any, file: str | None, actor: str | None,
             f"« {form.title} ») a été refusé sous la référence {twin.reference} "
             "et ne peut pas être redéposé"
         )
-    who = actor.strip().lower() if actor else fields["owner_email"]
-    dossier = Dossier(guichet_id=loaded.id, reference=next_reference(session, loaded, now),
-                      submitted_at=now, updated_at=now, ds_number=ds_number, **fields)
+    dossier = Dossier(guichet_id=loaded.id, reference=next_reference(session, loaded, filed_at),
+                      submitted_at=filed_at, updated_at=now, ds_number=ds_number, **fields)
     session.add(dossier)
     session.flush()
-    audit = record(session, dossier, "submit", None, DossierState.submitted, actor=who, now=now,
-                   data={"requested_eur": dossier.requested_cents})
+    audit = record(session, dossier, "submit", None, DossierState.submitted, actor=actor,
+                   now=filed_at, data=data)
     messages.to_owner(uow, loaded, dossier, "submitted", key=f"audit:{audit.id}", now=now)
     return dossier
 

@@ -22,9 +22,9 @@ from sqlmodel import select
 from states.eligibility import normalise
 from states.lifecycle import DossierState
 from states.money import AmountError, parse_eur
-from workflow import context, messages
+from workflow import context
 from workflow.db import UnitOfWork
-from workflow.dossiers import form_fields, next_reference, record, refused_twin
+from workflow.dossiers import file_form, record
 from workflow.errors import InvalidInput, Refused
 from workflow.forms import DossierForm, dossier_form
 from workflow.models import Dossier
@@ -269,20 +269,15 @@ def _label_of(path: str, mapping: dict[str, str]) -> str:
 def _file_one(uow: UnitOfWork, loaded: context.Loaded, row: Row, now: datetime) -> str:
     """One dossier with the history DS already holds; guards are DS's, not re-run here."""
     assert row.form is not None
-    session, history = uow.session, row.history
-    fields = form_fields(row.form)
-    twin = refused_twin(session, loaded.id, fields)
-    if twin is not None:
-        raise Refused(f"ligne {row.number} (dossier DS {row.ds_number}) : projet déjà refusé "
-                      f"sous la référence {twin.reference}, il ne peut pas être redéposé")
+    session, history, ds = uow.session, row.history, "import Démarches Simplifiées"
+    try:
+        dossier = file_form(uow, loaded, row.form, actor=history["owner"],
+                            filed_at=history["filed"] or now, now=now, ds_number=row.ds_number,
+                            data={"ds_number": row.ds_number, "source": ds})
+    except Refused as refusal:
+        raise Refused(f"ligne {row.number} (dossier DS {row.ds_number}) : {refusal.message}"
+                      ) from None
     filed = history["filed"] or now
-    dossier = Dossier(guichet_id=loaded.id, reference=next_reference(session, loaded, filed),
-                      submitted_at=filed, updated_at=now, ds_number=row.ds_number, **fields)
-    session.add(dossier)
-    session.flush()
-    actor, ds = history["owner"], "import Démarches Simplifiées"
-    audit = record(session, dossier, "submit", None, DossierState.submitted, actor=actor,
-                   now=filed, data={"ds_number": row.ds_number, "source": ds})
     steps: list[tuple[str, DossierState, DossierState, datetime | None, str | None]] = []
     if row.state != "submitted":
         if row.state != "withdrawn" or history["instructed"]:
@@ -302,7 +297,6 @@ def _file_one(uow: UnitOfWork, loaded: context.Loaded, row: Row, now: datetime) 
     if row.state == "accepted":
         dossier.awarded_cents = history["awarded"]
     session.add(dossier)
-    messages.to_owner(uow, loaded, dossier, "submitted", key=f"audit:{audit.id}", now=now)
     return dossier.reference
 
 

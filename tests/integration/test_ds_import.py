@@ -190,3 +190,17 @@ def test_malformed_rows_name_the_row_and_the_column(cli, tmp_path, column, value
     result = imported(cli, write_csv(tmp_path / "ds.csv", header, rows))
     assert result.code == 2 and "ligne 3" in result.err and named in result.err
     assert cli.digest() == before
+
+
+def test_a_refused_project_filed_again_under_another_ds_number_is_refused(cli, tmp_path):
+    header, rows = fixed_rows(drop=("41002", "41003", "41004"))
+    rows[0].update({"État du dossier": "refuse", "Traité le": "22/06/2021",
+                    "Motivation de la décision": "Hors champ"})
+    cli.ok("dossier", "import", str(write_csv(tmp_path / "first.csv", header, rows)),
+           now="2021-06-25T09:00")
+    rows[0].update({"ID": "42001", "État du dossier": "en_construction", "Traité le": ""})
+    before = cli.digest()
+    result = imported(cli, write_csv(tmp_path / "again.csv", header, rows))
+    assert result.code == 1
+    assert "ligne 2 (dossier DS 42001)" in result.err and "BZH-2021-0001" in result.err
+    assert cli.digest() == before
