@@ -8,13 +8,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from states.guards import Actor, SessionView
 from states.lifecycle import COMMITTED
 from workflow.clock import local_day
 from workflow.errors import InvalidInput, NotFound
-from workflow.models import CommitteeSession, Dossier, Guichet, Staff
+from workflow.models import AgendaItem, CommitteeSession, Dossier, Guichet, Staff
 
 if TYPE_CHECKING:
     from workflow.guichet import GuichetFile
@@ -122,6 +122,16 @@ def session_on(session: Session, loaded: Loaded, day: date | None, *, field: str
         raise NotFound(f"aucune session le {day.isoformat()} (sessions : {known or 'aucune'})",
                        field=field)
     return found
+
+
+def agenda(session: Session, committee: CommitteeSession) -> list[tuple[AgendaItem, Dossier]]:
+    """A session's agenda in order, each item with its dossier."""
+    rows = session.exec(
+        select(AgendaItem, Dossier).join(Dossier, col(Dossier.id) == col(AgendaItem.dossier_id))
+        .where(AgendaItem.session_id == committee.id)
+        .order_by(col(AgendaItem.position))
+    ).all()
+    return [(item, dossier) for item, dossier in rows]
 
 
 def view(loaded: Loaded, committee: CommitteeSession | None) -> SessionView | None:

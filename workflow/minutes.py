@@ -13,7 +13,8 @@ from sqlmodel import Session, col, select
 from states.money import eur_json
 from workflow.clock import shown
 from workflow.context import Loaded
-from workflow.models import AgendaItem, Audit, CommitteeSession, Dossier, Minutes, Staff
+from workflow.context import agenda as agenda_of
+from workflow.models import AgendaItem, Audit, CommitteeSession, Minutes, Staff
 
 DECISIONS = ("accept", "request_revision", "refuse", "defer", "withdraw")
 
@@ -35,10 +36,7 @@ def content(session: Session, loaded: Loaded, committee: CommitteeSession) -> di
     members = session.exec(select(Staff).where(
         Staff.guichet_id == loaded.id, Staff.active,
         col(Staff.role).in_(["coordinator", "member"])).order_by(col(Staff.role), col(Staff.name)))
-    rows = session.exec(select(AgendaItem, Dossier)
-                        .join(Dossier, col(Dossier.id) == col(AgendaItem.dossier_id))
-                        .where(AgendaItem.session_id == committee.id)
-                        .order_by(col(AgendaItem.position))).all()
+    rows = agenda_of(session, committee)
     agenda: list[dict[str, Any]] = []
     by_decision: dict[str, dict[str, int]] = {}
     by_department: dict[str, dict[str, int]] = {}

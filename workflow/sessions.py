@@ -7,13 +7,13 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import col, select
+from sqlmodel import select
 
 from states.sessions import SESSION_RULES, SessionState, session_refusal
 from workflow import context, due, messages, minutes
 from workflow.db import UnitOfWork
 from workflow.errors import Conflict, InvalidInput, Refused
-from workflow.models import AgendaItem, Audit, CommitteeSession, Dossier, Outbox, Staff
+from workflow.models import Audit, CommitteeSession, Outbox, Staff
 
 
 def _start(uow: UnitOfWork, command: str, day: date | None, actor: str | None,
@@ -43,15 +43,6 @@ def _save(uow: UnitOfWork, committee: CommitteeSession, command: str, actor: str
     uow.session.add(audit)
     uow.session.flush()
     return audit
-
-
-def _agenda(uow: UnitOfWork, committee: CommitteeSession) -> list[tuple[AgendaItem, Dossier]]:
-    rows = uow.session.exec(
-        select(AgendaItem, Dossier).join(Dossier, col(Dossier.id) == col(AgendaItem.dossier_id))
-        .where(AgendaItem.session_id == committee.id)
-        .order_by(AgendaItem.position)  # type: ignore[arg-type]
-    ).all()
-    return [(item, dossier) for item, dossier in rows]
 
 
 def _members(uow: UnitOfWork, loaded: context.Loaded) -> list[Staff]:
@@ -94,7 +85,7 @@ def convene(uow: UnitOfWork, *, day: date | None, actor: str | None,
         raise Refused(f"la session du {committee.day:%d/%m/%Y} est passée : la déplacer (move)")
     audit = _transition(uow, "convene", committee, who, now)
     due.cancel(uow.session, committee=committee.id, kinds=("session_not_convened",))
-    agenda = [d.reference for _, d in _agenda(uow, committee)]
+    agenda = [d.reference for _, d in context.agenda(uow.session, committee)]
     members = _members(uow, loaded)
     invitation = _invitation(loaded, committee, who, members, now)
     for member in members:
@@ -118,7 +109,7 @@ def close(uow: UnitOfWork, *, day: date | None, actor: str | None,
           now: datetime) -> CommitteeSession:
     """Close a held session once every item is decided; release the decision emails."""
     loaded, committee, who = _start(uow, "close", day, actor)
-    pending = [d.reference for item, d in _agenda(uow, committee) if item.decision is None]
+    pending = [d.reference for item, d in context.agenda(uow.session, committee) if item.decision is None]
     if pending:
         raise Refused(
             f"session du {committee.day:%d/%m/%Y} : {len(pending)} dossier(s) sans décision "
@@ -157,7 +148,7 @@ def move(uow: UnitOfWork, *, day: date | None, new_day: date | None, actor: str 
                   {"from": old_day.isoformat(), "to": new_day.isoformat()})
     due.plan_session(uow.session, loaded, committee, now)
     key = f"audit:{audit.id}"
-    for item, dossier in _agenda(uow, committee):
+    for item, dossier in context.agenda(uow.session, committee):
         if item.decision is None:
             messages.to_owner(uow, loaded, dossier, "session_moved", key=key, now=now,
                               old_day=old_day, session_day=new_day)

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from states.lifecycle import COMMITTED, DossierState, allowed_events
 from states.money import eur_json
@@ -138,11 +138,7 @@ def session_list(session: Session) -> list[dict[str, Any]]:
 def session_show(session: Session, day: date) -> dict[str, Any]:
     loaded = context.guichet(session)
     committee = context.session_on(session, loaded, day, field="DATE")
-    rows = session.exec(
-        select(AgendaItem, Dossier).join(Dossier, col(Dossier.id) == col(AgendaItem.dossier_id))
-        .where(AgendaItem.session_id == committee.id)
-        .order_by(AgendaItem.position)  # type: ignore[arg-type]
-    ).all()
+    rows = context.agenda(session, committee)
     return {
         "date": committee.day.isoformat(),
         "state": committee.state,
