@@ -19,6 +19,7 @@ from workflow.db import UnitOfWork
 from workflow.models import Outbox
 
 MESSAGES = 300
+KILLS = 8
 
 def _queue(engine):
     queue_messages(engine, [f"owner{n}@example.org" for n in range(MESSAGES)])
@@ -30,6 +31,13 @@ def _settle(handler, quiet: float = 0.3) -> None:
     while seen != len(handler.received):
         seen = len(handler.received)
         time.sleep(quiet)
+
+
+def _wait_for(handler, count: int, sender, limit: float = 10.0) -> None:
+    """Let the sender deliver until the server holds ``count`` messages (or it exits)."""
+    deadline = time.monotonic() + limit
+    while len(handler.received) < count and sender.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
 
 
 def _rows(engine):
@@ -52,8 +60,10 @@ def test_killing_the_sender_loses_nothing_and_duplicates_only_in_the_crash_windo
                 [sys.executable, str(ROOT / "tests" / "crash_sender.py"), db_url,
                  str(server.port)], stdout=subprocess.PIPE, text=True, env=env)
             assert sender.stdout is not None and sender.stdout.readline().strip() == "ready"
-            time.sleep(rng.uniform(0.0, 0.4))
-            if attempt < 25 and sender.poll() is None:  # then let one run finish the queue
+            # Kill after a random number of deliveries, so each kill lands mid-delivery
+            # however fast this machine is.
+            _wait_for(handler, len(handler.received) + rng.randint(1, 30), sender)
+            if attempt < KILLS and sender.poll() is None:  # then let one run finish the queue
                 sender.send_signal(signal.SIGKILL)
                 kills += 1
             sender.wait(timeout=30)
@@ -65,7 +75,7 @@ def test_killing_the_sender_loses_nothing_and_duplicates_only_in_the_crash_windo
                           if status == "inflight" and mid in received)
         final = _rows(engine)
     copies = Counter(str(m["Message-ID"]) for m in handler.received)
-    assert kills >= 3, "the sender was never killed mid-delivery: the test proved nothing"
+    assert kills == KILLS, "the sender finished before every kill: the test proved less"
     assert set(final.values()) == {"sent"}
     assert set(copies) == expected  # 0 lost, and no Message-ID ever changed
     extra = sum(count - 1 for count in copies.values())
