@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -247,12 +248,20 @@ from workflow import (  # noqa: E402,F401  (they register their commands)
 cli_events.register(dossier_app, RULES)
 
 
+@cache
+def _command() -> Any:
+    """The click command Typer builds from the app: built once per process, not per call (a
+    process that runs many commands, such as a test or a script, would spend most of its time
+    rebuilding it)."""
+    return typer.main.get_command(app)
+
+
 def main() -> None:
     """Entry point: no traceback ever reaches a user, one line on stderr and an exit code."""
     from workflow.errors import exit_code, message
 
     try:
-        app(standalone_mode=False)
+        _command()(standalone_mode=False)
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except typer.Abort:
