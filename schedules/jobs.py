@@ -1,8 +1,8 @@
 """`comite tick`: run once every piece of due work whose time has come, each exactly once.
 
-A row is claimed by a conditional update (pending → done) inside the transaction that queues its
-messages: run twice, or by two processes at once, a row is sent once; after downtime every missed
-row is simply due, and runs once.
+A row is claimed (SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL, the writer lock on SQLite) and
+marked done inside the transaction that queues its messages: run twice, or by several processes
+at once, a row is sent once; after downtime every missed row is simply due, and runs once.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, func
 from sqlmodel import col, select
 
 from schedules.calendar import last_business_day, report_due
@@ -147,13 +147,15 @@ JOBS: dict[str, Job] = {
 def _run_one(engine: Engine, render: Renderer, row_id: int, now: datetime) -> str | None:
     """Claim one row and do its work in the same transaction; None if another tick took it."""
     with UnitOfWork(engine, write=True, render=render) as uow:
-        claimed = uow.session.execute(
-            update(DueWork).where(col(DueWork.id) == row_id, col(DueWork.status) == "pending")
-            .values(status="done", done_at=now))
-        if getattr(claimed, "rowcount", 0) != 1:
+        # SKIP LOCKED: a row another process is working on is passed over at once, not waited
+        # for; once that process commits, the row is done and no longer matches.
+        row = uow.session.exec(
+            select(DueWork).where(col(DueWork.id) == row_id, col(DueWork.status) == "pending")
+            .with_for_update(skip_locked=True)).first()
+        if row is None:
             return None
-        row = uow.session.get(DueWork, row_id)
-        assert row is not None
+        row.status, row.done_at = "done", now
+        uow.session.add(row)
         loaded = context.guichet(uow.session)
         sent = JOBS[row.kind](uow, loaded, row, now)
         uow.session.add(Audit(dossier_id=row.dossier_id, session_id=row.session_id,
