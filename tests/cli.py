@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ class Result:
 
 @dataclass
 class Cli:
-    db: Path
+    db: Path | str  # a SQLite file, or any database URL
     capsys: pytest.CaptureFixture[str]
     monkeypatch: pytest.MonkeyPatch
 
@@ -50,5 +49,17 @@ class Cli:
 
     def digest(self) -> str:
         """A fingerprint of every row of every table: equal means nothing was written."""
-        with sqlite3.connect(self.db) as connection:
-            return hashlib.sha256("\n".join(connection.iterdump()).encode()).hexdigest()
+        from sqlalchemy import MetaData, create_engine, select
+        from sqlalchemy.pool import NullPool
+
+        url = self.db if isinstance(self.db, str) else f"sqlite:///{self.db}"
+        engine = create_engine(url, poolclass=NullPool)
+        tables = MetaData()
+        tables.reflect(engine)
+        lines = []
+        with engine.connect() as connection:
+            for table in tables.sorted_tables:
+                rows = sorted(repr(tuple(row)) for row in connection.execute(select(table)))
+                lines.append(f"{table.name}:{len(rows)}\n" + "\n".join(rows))
+        engine.dispose()
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()

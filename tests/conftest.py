@@ -27,7 +27,11 @@ def db_url(request, tmp_path):
     with admin.begin() as connection:
         connection.execute(text(f"CREATE SCHEMA {schema}"))
     separator = "&" if "?" in POSTGRES else "?"
-    yield f"{POSTGRES}{separator}options=-csearch_path%3D{schema}"
+    url = f"{POSTGRES}{separator}options=-csearch_path%3D{schema}"
+    yield url
+    from workflow.db import engine_for
+
+    engine_for(url).dispose()  # what commands run in this process left pooled, before the drop
     with admin.begin() as connection:
         connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     admin.dispose()
@@ -46,14 +50,14 @@ def desk(engine):
 
 
 @pytest.fixture
-def cli(tmp_path, capsys, monkeypatch):
-    """The command line on a fresh database with the Bretagne guichet loaded."""
+def cli(db_url, capsys, monkeypatch):
+    """The command line on a fresh database (each engine) with the Bretagne guichet loaded."""
     from tests.cli import Cli
     from tests.helpers import EXAMPLE
 
     monkeypatch.delenv("COMITE_ACTOR", raising=False)
     monkeypatch.delenv("COMITE_NOW", raising=False)
     monkeypatch.delenv("COMITE_DATABASE_URL", raising=False)
-    runner = Cli(tmp_path / "cli.db", capsys, monkeypatch)
+    runner = Cli(db_url, capsys, monkeypatch)
     runner.ok("init", str(EXAMPLE), now="2021-05-01T09:00")
     return runner

@@ -152,8 +152,8 @@ def _refused_form(cli, reference):
     return data
 
 
-def test_the_installed_command_never_shows_a_traceback(tmp_path):
-    env = {**os.environ, "COMITE_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+def test_the_installed_command_never_shows_a_traceback(db_url):
+    env = {**os.environ, "COMITE_DATABASE_URL": db_url,
            "COMITE_NOW": "2021-05-01T09:00", "COMITE_ACTOR": C}
     run = [sys.executable, "-c", "from workflow.cli import main; main()"]
     done = subprocess.run([*run, "init", str(EXAMPLE)], env=env, capture_output=True, text=True)
@@ -168,7 +168,7 @@ def test_the_installed_command_never_shows_a_traceback(tmp_path):
     assert "qu'à sa date" in done.stderr
 
 
-def test_a_guichet_names_its_own_templates_folder(tmp_path, capsys, monkeypatch):
+def test_a_guichet_names_its_own_templates_folder(tmp_path, db_url, capsys, monkeypatch):
     from tests.cli import Cli
 
     folder = tmp_path / "guichet"
@@ -177,7 +177,7 @@ def test_a_guichet_names_its_own_templates_folder(tmp_path, capsys, monkeypatch)
     toml = EXAMPLE.read_text().replace('mail_domain = "comite.example.org"',
                                        'mail_domain = "comite.example.org"\ntemplates = "gabarits"')
     (folder / "guichet.toml").write_text(toml)
-    cli = Cli(tmp_path / "own.db", capsys, monkeypatch)
+    cli = Cli(db_url, capsys, monkeypatch)
     cli.ok("init", str(folder / "guichet.toml"))
     reference = cli.ok("dossier", "submit", _file(tmp_path, "d.json", form()),
                        now="2021-05-03T10:00")

@@ -64,10 +64,10 @@ def test_a_refusal_names_the_rule_and_the_events_allowed_now(cli, submitted):
     assert "déposé" in result.err and "start_instruction, withdraw" in result.err
 
 
-def test_a_database_without_guichet_says_to_run_init(tmp_path, capsys, monkeypatch):
+def test_a_database_without_guichet_says_to_run_init(db_url, capsys, monkeypatch):
     from tests.cli import Cli
 
-    result = Cli(tmp_path / "empty.db", capsys, monkeypatch)("budget")
+    result = Cli(db_url, capsys, monkeypatch)("budget")
     assert result.code == 2 and "comite init" in result.err
 
 

@@ -8,11 +8,14 @@ no envelope is ever overdrawn.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import event as hypothesis_event
 from hypothesis import strategies as st
@@ -34,6 +37,7 @@ from workflow.errors import ComiteError
 from workflow.models import Audit, Dossier, Outbox
 
 TRACE = False
+POSTGRES = os.environ.get("COMITE_TEST_DATABASE_URL")
 SESSIONS = ("2021-06-22", "2021-09-14", "2021-10-19", "2022-02-08")
 ACTORS = (COORDINATOR, *INSTRUCTOR.values(), "membre.dinum@example.org", "owner")
 START = date(2021, 5, 3)
@@ -196,11 +200,41 @@ class Campaign(RuleBasedStateMachine):
                    for e in budget["separate_envelopes"].values())
 
 
-Campaign.TestCase.settings = settings(
-    max_examples=200, stateful_step_count=30, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+class PostgresCampaign(Campaign):
+    """The same walk on PostgreSQL, each example in a schema of its own."""
+
+    def open_guichet(self):
+        from sqlalchemy import create_engine, text
+
+        self.schema = f"walk_{uuid.uuid4().hex[:12]}"
+        self.admin = create_engine(POSTGRES)
+        with self.admin.begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA {self.schema}"))
+        separator = "&" if "?" in POSTGRES else "?"
+        self.engine = make_engine(f"{POSTGRES}{separator}options=-csearch_path%3D{self.schema}")
+        self.desk = Desk(self.engine)
+        self.day = START
+        self.owner = {}
+        self.accepted_events = 0
+
+    def teardown(self):
+        if hasattr(self, "engine"):
+            from sqlalchemy import text
+
+            self.engine.dispose()
+            with self.admin.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA {self.schema} CASCADE"))
+            self.admin.dispose()
+
+
+WALK = {"stateful_step_count": 30, "deadline": None,
+        "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much]}
+Campaign.TestCase.settings = settings(max_examples=200, **WALK)
 TestCampaign = Campaign.TestCase
+# Fewer walks on PostgreSQL: each one creates a schema and loads the guichet over the network.
+PostgresCampaign.TestCase.settings = settings(max_examples=50, **WALK)
+TestCampaignOnPostgres = pytest.mark.skipif(
+    not POSTGRES, reason="COMITE_TEST_DATABASE_URL not set")(PostgresCampaign.TestCase)
 
 
 def test_a_guided_sequence_reaches_follow_up_through_the_state_machine():
