@@ -9,15 +9,6 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-RAW_SCHEMA = """
-CREATE TABLE dossier (id SERIAL PRIMARY KEY, reference TEXT UNIQUE, state TEXT, version INT,
-                      updated_at TIMESTAMP);
-CREATE TABLE audit (id SERIAL PRIMARY KEY, dossier_id INT, action TEXT, event TEXT,
-                    from_state TEXT, to_state TEXT, at TIMESTAMP, actor TEXT, data TEXT);
-CREATE TABLE outbox (id SERIAL PRIMARY KEY, dedup_key TEXT UNIQUE, message_id TEXT,
-                     recipient TEXT, subject TEXT, text TEXT, html TEXT, status TEXT);
-"""
-
 
 def schema_url(base: str) -> tuple[str, str]:
     schema = f"bench_{uuid.uuid4().hex[:10]}"
@@ -48,30 +39,45 @@ def _services_worker(barrier: Any, url: str, references: list[str]) -> None:
             uow.commit()
 
 
-def _raw_worker(barrier: Any, dsn: str, schema: str, numbers: list[int]) -> None:
+# The statements our service sends for one start_instruction, written by hand: the same tables,
+# rows and round trips, with none of our Python in between (no ORM, guards or templates).
+READ = """SELECT d.*, g.*, s.* FROM dossier d JOIN guichet g ON g.id = d.guichet_id
+LEFT JOIN staff s ON s.guichet_id = g.id AND lower(s.email) = %s AND s.active
+WHERE d.reference = %s"""
+AUDIT = """INSERT INTO audit (dossier_id, action, event, from_state, to_state, at, actor, data)
+VALUES (%s, 'dossier.start_instruction', 'start_instruction', %s, 'instruction', now(), %s,
+'{}') RETURNING id"""
+UPDATE = """UPDATE dossier SET state = 'instruction', version = version + 1, updated_at = now()
+WHERE id = %s AND version = %s"""
+OUTBOX = """INSERT INTO outbox (dedup_key, message_id, recipient, subject, text, html, reference,
+kind, status, attempts, next_attempt_at, created_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, 'instruction_started', 'queued', 0, now(), now())"""
+
+
+def _raw_worker(barrier: Any, dsn: str, schema: str, references: list[str],
+                message: tuple[str, str, str]) -> None:
     import psycopg
 
+    actor = "instructeur.29@example.org"
     with psycopg.connect(dsn, options=f"-csearch_path={schema}") as connection:
         barrier.wait()
-        for n in numbers:
+        for reference in references:
             with connection.transaction():
-                row = connection.execute("SELECT id, state, version FROM dossier "
-                                         "WHERE reference = %s", (f"R-{n}",)).fetchone()
+                cursor = connection.execute(READ, (actor, reference))
+                row = cursor.fetchone()
                 assert row is not None
-                updated = connection.execute(
-                    "UPDATE dossier SET state = %s, version = version + 1, updated_at = now() "
-                    "WHERE id = %s AND version = %s", ("instruction", row[0], row[2]))
-                assert updated.rowcount == 1
-                audit = connection.execute(
-                    "INSERT INTO audit (dossier_id, action, event, from_state, to_state, at, "
-                    "actor, data) VALUES (%s, %s, %s, %s, %s, now(), %s, %s) RETURNING id",
-                    (row[0], "dossier.start_instruction", "start_instruction", row[1],
-                     "instruction", "i@example.org", "{}")).fetchone()
+                names = [column.name for column in cursor.description or []]
+                dossier: dict[str, Any] = {}
+                for name, value in zip(names, row, strict=True):
+                    dossier.setdefault(name, value)  # the dossier's columns come first
+                audit = connection.execute(AUDIT, (dossier["id"], dossier["state"],
+                                                   actor)).fetchone()
                 assert audit is not None
-                connection.execute(
-                    "INSERT INTO outbox (dedup_key, message_id, recipient, subject, text, html, "
-                    "status) VALUES (%s, %s, %s, 's', 't', 'h', 'queued')",
-                    (f"audit:{audit[0]}", f"<{n}@x>", "o@example.org"))
+                updated = connection.execute(UPDATE, (dossier["id"], dossier["version"]))
+                assert updated.rowcount == 1
+                connection.execute(OUTBOX, (f"audit:{audit[0]}:{dossier['owner_email']}",
+                                            f"<{uuid.uuid4().hex}@bench.example.org>",
+                                            dossier["owner_email"], *message, reference))
 
 
 def _run(target: Any, shares: list[tuple[Any, ...]]) -> float:
@@ -89,16 +95,21 @@ def _run(target: Any, shares: list[tuple[Any, ...]]) -> float:
     return time.perf_counter() - started
 
 
-def services(base: str, count: int, processes: int) -> float:
+def _filled(base: str, count: int) -> tuple[str, str, list[str]]:
+    """A schema of ours with the guichet loaded and ``count`` dossiers submitted."""
     from tests.helpers import Desk, form, make_engine
 
     schema, url = schema_url(base)
+    engine = make_engine(url)
+    desk = Desk(engine)
+    references = [desk.submit(form(applicant={"department": "29"})) for _ in range(count)]
+    engine.dispose()
+    return schema, url, references
+
+
+def services(base: str, count: int, processes: int) -> float:
+    schema, url, references = _filled(base, count * processes)
     try:
-        engine = make_engine(url)
-        desk = Desk(engine)
-        references = [desk.submit(form(applicant={"department": "29"}))
-                      for _ in range(count * processes)]
-        engine.dispose()
         shares = [(url, references[p::processes]) for p in range(processes)]
         return count * processes / _run(_services_worker, shares)
     finally:
@@ -108,19 +119,15 @@ def services(base: str, count: int, processes: int) -> float:
 def raw(base: str, count: int, processes: int) -> float:
     from sqlalchemy.engine import make_url
 
-    schema, _ = schema_url(base)
-    dsn = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
-    try:
-        import psycopg
+    from notifications.render import render
+    from notifications.samples import SAMPLES
 
-        with psycopg.connect(dsn, options=f"-csearch_path={schema}", autocommit=True) as conn:
-            conn.execute(RAW_SCHEMA)
-            with conn.cursor() as cursor:
-                cursor.executemany("INSERT INTO dossier (reference, state, version) "
-                                   "VALUES (%s, 'submitted', 1)",
-                                   [(f"R-{n}",) for n in range(count * processes)])
-        numbers = list(range(count * processes))
-        shares = [(dsn, schema, numbers[p::processes]) for p in range(processes)]
+    schema, _, references = _filled(base, count * processes)
+    dsn = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
+    subject, text_part, html, _ = render("instruction_started", SAMPLES["instruction_started"])
+    try:
+        shares = [(dsn, schema, references[p::processes], (subject, text_part, html))
+                  for p in range(processes)]
         return count * processes / _run(_raw_worker, shares)
     finally:
         drop(base, schema)

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func
+from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
 from states.guards import Actor, SessionView
@@ -77,21 +77,51 @@ def find(session: Session, reference: str) -> Dossier:
 def actor(session: Session, loaded: Loaded, email: str | None,
           dossier: Dossier | None = None) -> Actor:
     """Who acts: a staff member, the dossier's owner, or the system."""
-    if not email:
-        raise InvalidInput("indiquer qui agit (--actor EMAIL ou COMITE_ACTOR)", field="--actor")
-    email = email.strip().lower()
-    if email == SYSTEM:
-        return Actor(SYSTEM, "system")
-    person = session.exec(
+    email = acting_email(email)
+    person = None if email == SYSTEM else session.exec(
         select(Staff).where(Staff.guichet_id == loaded.id, func.lower(Staff.email) == email,
                             Staff.active)
     ).first()
+    return who(email, person, dossier)
+
+
+def acting_email(email: str | None) -> str:
+    if not email or not email.strip():
+        raise InvalidInput("indiquer qui agit (--actor EMAIL ou COMITE_ACTOR)", field="--actor")
+    return email.strip().lower()
+
+
+def who(email: str, person: Staff | None, dossier: Dossier | None) -> Actor:
+    """The actor behind ``email``, given the active staff member found under it (if any)."""
+    if email == SYSTEM:
+        return Actor(SYSTEM, "system")
     if person is not None:
         return Actor(person.email, person.role, person.department)
     if dossier is not None and dossier.owner_email.lower() == email:
         return Actor(email, "owner")
     raise InvalidInput(f"{email} n'est ni membre de l'équipe du guichet ni porteur de ce dossier",
                        field="--actor")
+
+
+def for_event(session: Session, reference: str, email: str | None, *,
+              lock_guichet: bool = False) -> tuple[Loaded, Dossier, Actor]:
+    """The guichet, the dossier and who acts, read in one statement: an event's first read."""
+    email = acting_email(email)
+    query = (
+        select(Dossier, Guichet, Staff)
+        .join(Guichet, col(Guichet.id) == col(Dossier.guichet_id))
+        .outerjoin(Staff, and_(col(Staff.guichet_id) == col(Guichet.id),
+                               func.lower(Staff.email) == email, col(Staff.active)))
+        .where(Dossier.reference == reference.strip())
+    )
+    if lock_guichet:
+        query = query.with_for_update(of=Guichet)  # type: ignore[arg-type]
+    found = session.exec(query).first()
+    if found is None:
+        guichet(session)  # no guichet at all says so first
+        raise NotFound(f"aucun dossier {reference}", field="REF")
+    dossier, row, person = found
+    return Loaded(row), dossier, who(email, person, dossier)
 
 
 def require_coordinator(who: Actor) -> None:

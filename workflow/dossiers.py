@@ -200,11 +200,9 @@ def conflict(reference: str, seen: int | None, current: int | None = None) -> Co
 
 
 def begin(uow: UnitOfWork, request: Request, *, lock_guichet: bool = False) -> Step:
-    session = uow.session
-    loaded = context.guichet(session, lock=lock_guichet)
-    dossier = context.find(session, request.reference)
+    loaded, dossier, who = context.for_event(uow.session, request.reference, request.actor,
+                                             lock_guichet=lock_guichet)
     seen = request.expected_version
     if seen is not None and dossier.version != seen:
         raise conflict(dossier.reference, seen, dossier.version)
-    who = context.actor(session, loaded, request.actor, dossier)
     return Step(uow, loaded, dossier, who, request)

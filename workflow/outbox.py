@@ -40,5 +40,5 @@ def store_messages(session: Session, messages: Iterable[PendingMessage], render:
             "next_attempt_at": message.created_at,
             "created_at": message.created_at,
         })
-    # One multi-row INSERT, without building ORM objects nobody reads in this transaction.
-    session.execute(insert(Outbox), rows)
+    # One multi-row Core INSERT: no ORM objects nobody reads in this transaction.
+    session.connection().execute(insert(Outbox.__table__), rows)  # type: ignore[attr-defined]
