@@ -10,10 +10,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from states.lifecycle import COMMITTED
@@ -74,32 +77,38 @@ def build(session: Session, month: str) -> MonthlyList:
     loaded = context.guichet(session)
     year, number = parse_month(month)
     end = date(year + number // 12, number % 12 + 1, 1)
-    accepts = {a.dossier_id: a.at for a in session.exec(
-        select(Audit).where(Audit.event == "accept").order_by(col(Audit.id)))}
-    days = {s.id: s.day for s in session.exec(select(CommitteeSession))}
-    dossiers = session.exec(select(Dossier).where(
-        Dossier.guichet_id == loaded.id,
-        col(Dossier.state).in_([s.value for s in COMMITTED])).order_by(col(Dossier.reference)))
-    laureates = [d for d in dossiers if d.id in accepts
-                 and local_day(accepts[d.id], loaded.tz) < end]
-    reports: dict[int | None, list[Report]] = {}
-    for row in session.exec(
-            select(Report).join(Dossier, col(Dossier.id) == col(Report.dossier_id))
+    # Decided before local midnight at the start of the next month.
+    before = datetime.combine(end, time(0), ZoneInfo(loaded.tz)).astimezone(UTC)
+    accepted = (select(Audit.dossier_id, func.max(Audit.at).label("at"))
+                .where(Audit.event == "accept").group_by(col(Audit.dossier_id)).subquery())
+    # Only the columns the list shows: a national guichet has hundreds of thousands of laureates.
+    rows = session.execute(
+        sa_select(col(Dossier.id), col(Dossier.reference), col(Dossier.applicant_name),
+                  col(Dossier.department), col(Dossier.measure), col(Dossier.awarded_cents),
+                  col(Dossier.end_date), col(CommitteeSession.day), accepted.c.at)
+        .join(accepted, accepted.c.dossier_id == col(Dossier.id))
+        .outerjoin(CommitteeSession, col(CommitteeSession.id) == col(Dossier.session_id))
+        .where(col(Dossier.guichet_id) == loaded.id,
+               col(Dossier.state).in_([s.value for s in COMMITTED]), accepted.c.at < before)
+        .order_by(col(Dossier.reference))).all()
+    reports: dict[int, list[tuple[str, Any]]] = {}
+    for dossier_id, status, companies in session.exec(
+            select(Report.dossier_id, Report.status, Report.companies)
+            .join(Dossier, col(Dossier.id) == col(Report.dossier_id))
             .where(col(Dossier.state).in_([s.value for s in COMMITTED]))
             .order_by(col(Report.period))):
-        reports.setdefault(row.dossier_id, []).append(row)
+        reports.setdefault(dossier_id, []).append((status, companies))
     lines = []
-    for d in laureates:
-        received = reports.get(d.id, [])
-        latest = received[-1] if received else None
-        companies = {(c["name"], c["department"]) for r in received for c in r.companies}
+    for dossier_id, reference, authority, department, measure, cents, end_date, day, at in rows:
+        received = reports.get(dossier_id, [])
+        latest = received[-1][0] if received else None
+        paid = {(c["name"], c["department"]) for _, listed in received for c in listed}
         lines.append(Line(
-            reference=d.reference, authority=d.applicant_name, department=d.department,
-            measure=d.measure, amount_cents=d.awarded_cents or 0, end_date=d.end_date,
-            status=STATUS_LABELS.get(latest.status, latest.status) if latest else "aucun rapport",
-            companies=", ".join(f"{name} ({dept})" for name, dept in sorted(companies)),
-            session_day=days.get(d.session_id) if d.session_id else None,
-            decided_on=local_day(accepts[d.id], loaded.tz)))
+            reference=reference, authority=authority, department=department, measure=measure,
+            amount_cents=cents or 0, end_date=end_date,
+            status=STATUS_LABELS.get(latest, latest) if latest else "aucun rapport",
+            companies=", ".join(f"{name} ({dept})" for name, dept in sorted(paid)),
+            session_day=day, decided_on=local_day(at, loaded.tz)))
     return MonthlyList(loaded.row.name, month, lines)
 
 
