@@ -27,9 +27,20 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         tables = inspect(connection)
         if tables.has_table("guichet") and not tables.has_table("alembic_version"):
             # A base made before migrations existed: say which revision its tables match.
-            made = "0002" if tables.has_table("due_work") else "0001"
+            made = ("0003" if any(index["name"] == "ix_dossier_envelope"
+                                  for index in tables.get_indexes("dossier"))
+                    else "0002" if tables.has_table("due_work") else "0001")
             command.stamp(cfg, made)  # type: ignore[arg-type]
         command.upgrade(cfg, revision)  # type: ignore[arg-type]
+
+
+def head() -> str:
+    """The newest revision: what `comite init` brings a database to."""
+    from alembic.script import ScriptDirectory
+
+    revision = ScriptDirectory.from_config(config(None)).get_current_head()  # type: ignore[arg-type]
+    assert revision is not None
+    return revision
 
 
 def current(engine: Engine) -> str | None:
