@@ -140,6 +140,18 @@ def test_a_campaign_replayed_with_now(cli, tmp_path):
         ("2021-06-22", "closed"), ("2021-09-14", "closed"), ("2021-10-19", "planned"),
         ("2022-02-15", "planned")]
 
+    # The prefecture's documents, from the same base (SQLite or PostgreSQL).
+    assert "2 lauréat(s)" in cli.ok("report", "monthly", "--month", "2021-09", "--output",
+                                    str(tmp_path / "septembre.csv"))
+    lines = (tmp_path / "septembre.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert [line.split(";")[0] for line in lines[1:3]] == [refs["a"], refs["b"]]
+    assert lines[-1].startswith("Total;") and "50000,00" in lines[-1]
+    assert "figé" in cli.ok("session", "minutes", "2021-09-14", "--output",
+                            str(tmp_path / "pv.html"))
+    assert refs["b"] in (tmp_path / "pv.html").read_text()
+    stats = json.loads(cli.ok("stats", "--json"))
+    assert stats["laureates"] == 2
+
     refiled = cli("dossier", "submit", _file(tmp_path, "c-again.json",
                                              _refused_form(cli, refs["c"])),
                   now="2022-01-20T10:00")
