@@ -115,7 +115,9 @@ def for_event(session: Session, reference: str, email: str | None, *,
         .where(Dossier.reference == reference.strip())
     )
     if lock_guichet:
-        query = query.with_for_update(of=Guichet)  # type: ignore[arg-type]
+        # First, on its own: once the lock is ours, the read below sees what the previous holder
+        # committed (a second identical decision is then refused, not merely in conflict).
+        guichet(session, lock=True)
     found = session.exec(query).first()
     if found is None:
         guichet(session)  # no guichet at all says so first
