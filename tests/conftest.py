@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
 
-from tests.helpers import Desk, make_engine
+from tests.helpers import Desk, make_engine, postgres_schema
 
 # Every test that takes a database runs on SQLite and, when COMITE_TEST_DATABASE_URL names a
 # PostgreSQL database, on PostgreSQL too (each test in a schema of its own, dropped after it).
@@ -20,21 +19,9 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'comite.db'}"
         return
-    from sqlalchemy import create_engine, text
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES)
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in POSTGRES else "?"
-    url = f"{POSTGRES}{separator}options=-csearch_path%3D{schema}"
+    url, drop = postgres_schema(POSTGRES)
     yield url
-    from workflow.db import engine_for
-
-    engine_for(url).dispose()  # what commands run in this process left pooled, before the drop
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    drop()
 
 
 @pytest.fixture

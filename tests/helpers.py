@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -79,6 +81,27 @@ def queue_messages(engine: Engine, recipients: list[str], *,
                                      reference=context["reference"],
                                      created_at=created_at or datetime.now(UTC)))
         uow.commit()
+
+
+def postgres_schema(base: str) -> tuple[str, Callable[[], None]]:
+    """A fresh schema in the PostgreSQL database ``base``: a URL whose tables live in it, and
+    what drops it (with whatever this process pooled on that URL)."""
+    from sqlalchemy import create_engine, text
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in base else "?"
+    url = f"{base}{separator}options=-csearch_path%3D{schema}"
+
+    def drop() -> None:
+        engine_for(url).dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+    return url, drop
 
 
 def make_engine(url: str) -> Engine:

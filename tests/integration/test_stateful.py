@@ -11,7 +11,6 @@ import contextlib
 import os
 import shutil
 import tempfile
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -32,7 +31,15 @@ from sqlmodel import select
 
 from states.lifecycle import BY_EVENT, EVENTS, DossierState, allowed_events
 from states.machine import EventRefused
-from tests.helpers import COORDINATOR, INSTRUCTOR, Desk, form, make_engine, report
+from tests.helpers import (
+    COORDINATOR,
+    INSTRUCTOR,
+    Desk,
+    form,
+    make_engine,
+    postgres_schema,
+    report,
+)
 from workflow.errors import ComiteError
 from workflow.models import Audit, Dossier, Outbox
 
@@ -46,10 +53,13 @@ START = date(2021, 5, 3)
 class Campaign(RuleBasedStateMachine):
     dossiers = Bundle("dossiers")
 
-    def open_guichet(self):
+    def database(self) -> str:
         memory = Path("/dev/shm")  # the walk commits thousands of times: spare the disk
         self.folder = Path(tempfile.mkdtemp(dir=memory if memory.is_dir() else None))
-        self.engine = make_engine(f"sqlite:///{self.folder / 'state.db'}")
+        return f"sqlite:///{self.folder / 'state.db'}"
+
+    def open_guichet(self):
+        self.engine = make_engine(self.database())
         self.desk = Desk(self.engine)
         self.day = START
         self.owner = {}
@@ -203,28 +213,13 @@ class Campaign(RuleBasedStateMachine):
 class PostgresCampaign(Campaign):
     """The same walk on PostgreSQL, each example in a schema of its own."""
 
-    def open_guichet(self):
-        from sqlalchemy import create_engine, text
-
-        self.schema = f"walk_{uuid.uuid4().hex[:12]}"
-        self.admin = create_engine(POSTGRES)
-        with self.admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {self.schema}"))
-        separator = "&" if "?" in POSTGRES else "?"
-        self.engine = make_engine(f"{POSTGRES}{separator}options=-csearch_path%3D{self.schema}")
-        self.desk = Desk(self.engine)
-        self.day = START
-        self.owner = {}
-        self.accepted_events = 0
+    def database(self) -> str:
+        url, self.drop = postgres_schema(POSTGRES)
+        return url
 
     def teardown(self):
         if hasattr(self, "engine"):
-            from sqlalchemy import text
-
-            self.engine.dispose()
-            with self.admin.begin() as connection:
-                connection.execute(text(f"DROP SCHEMA {self.schema} CASCADE"))
-            self.admin.dispose()
+            self.drop()
 
 
 WALK = {"stateful_step_count": 30, "deadline": None,
