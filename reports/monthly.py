@@ -19,7 +19,6 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from states.lifecycle import COMMITTED
 from states.money import eur_json
 from workflow import context
 from workflow.clock import local_day
@@ -73,40 +72,46 @@ def parse_month(text: str) -> tuple[int, int]:
 
 
 def build(session: Session, month: str) -> MonthlyList:
-    """Laureates whose award was decided by the end of ``month`` and still stands today."""
+    """The list as it stood at the end of ``month``: the awards decided by then and not withdrawn
+    by then, each with what its reports received by then said. Printed again later, a month's
+    list is the one that was sent."""
     loaded = context.guichet(session)
     year, number = parse_month(month)
     end = date(year + number // 12, number % 12 + 1, 1)
-    # Decided before local midnight at the start of the next month.
     before = datetime.combine(end, time(0), ZoneInfo(loaded.tz)).astimezone(UTC)
     accepted = (select(Audit.dossier_id, func.max(Audit.at).label("at"))
-                .where(Audit.event == "accept").group_by(col(Audit.dossier_id)).subquery())
+                .where(Audit.event == "accept", col(Audit.at) < before)
+                .group_by(col(Audit.dossier_id)).subquery())
+    withdrawn = select(Audit.dossier_id).where(Audit.event == "withdraw", col(Audit.at) < before)
     # Only the columns the list shows: a national guichet has hundreds of thousands of laureates.
     rows = session.execute(
         sa_select(col(Dossier.id), col(Dossier.reference), col(Dossier.applicant_name),
                   col(Dossier.department), col(Dossier.measure), col(Dossier.awarded_cents),
-                  col(Dossier.end_date), col(CommitteeSession.day), accepted.c.at)
+                  col(Dossier.form)["end_date"].as_string(), col(CommitteeSession.day),
+                  accepted.c.at)
         .join(accepted, accepted.c.dossier_id == col(Dossier.id))
         .outerjoin(CommitteeSession, col(CommitteeSession.id) == col(Dossier.session_id))
-        .where(col(Dossier.guichet_id) == loaded.id,
-               col(Dossier.state).in_([s.value for s in COMMITTED]), accepted.c.at < before)
+        .where(col(Dossier.guichet_id) == loaded.id, col(Dossier.id).not_in(withdrawn))
         .order_by(col(Dossier.reference))).all()
-    reports: dict[int, list[tuple[str, Any]]] = {}
-    for dossier_id, status, companies in session.exec(
-            select(Report.dossier_id, Report.status, Report.companies)
-            .join(Dossier, col(Dossier.id) == col(Report.dossier_id))
-            .where(col(Dossier.state).in_([s.value for s in COMMITTED]))
-            .order_by(col(Report.period))):
-        reports.setdefault(dossier_id, []).append((status, companies))
+    reports: dict[int, list[tuple[str, date, Any]]] = {}
+    for dossier_id, status, end_date, companies in session.execute(
+            sa_select(col(Report.dossier_id), col(Report.status), col(Report.end_date),
+                      col(Report.companies))
+            .join(accepted, accepted.c.dossier_id == col(Report.dossier_id))
+            .where(col(Report.received_at) < before)
+            .order_by(col(Report.period), col(Report.received_at))):
+        reports.setdefault(dossier_id, []).append((status, end_date, companies))
     lines = []
-    for dossier_id, reference, authority, department, measure, cents, end_date, day, at in rows:
+    for dossier_id, reference, authority, department, measure, cents, filed_end, day, at in rows:
         received = reports.get(dossier_id, [])
-        latest = received[-1][0] if received else None
-        paid = {(c["name"], c["department"]) for _, listed in received for c in listed}
+        latest = received[-1] if received else None
+        paid = {(c["name"], c["department"]) for *_, listed in received for c in listed}
         lines.append(Line(
             reference=reference, authority=authority, department=department, measure=measure,
-            amount_cents=cents or 0, end_date=end_date,
-            status=STATUS_LABELS.get(latest, latest) if latest else "aucun rapport",
+            amount_cents=cents or 0,
+            # The latest report's end date, else the one the dossier was filed with.
+            end_date=latest[1] if latest else date.fromisoformat(filed_end),
+            status=STATUS_LABELS.get(latest[0], latest[0]) if latest else "aucun rapport",
             companies=", ".join(f"{name} ({dept})" for name, dept in sorted(paid)),
             session_day=day, decided_on=local_day(at, loaded.tz)))
     return MonthlyList(loaded.row.name, month, lines)

@@ -13,7 +13,16 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from reports.monthly import DANGEROUS, Line, MonthlyList, to_csv, to_xlsx, write, xml_text
+from reports.monthly import (
+    DANGEROUS,
+    Line,
+    MonthlyList,
+    build,
+    to_csv,
+    to_xlsx,
+    write,
+    xml_text,
+)
 from reports.stats import compute
 from tests.helpers import COORDINATOR, INSTRUCTOR, form, report
 from workflow.db import UnitOfWork
@@ -38,7 +47,7 @@ def campaign(desk):
     desk.fire("sign_agreement", first, actor=I29, now="2021-07-01 10:00",
               signed_on=date(2021, 7, 1))
     desk.fire("submit_report", first, actor=I29, now="2021-10-05 10:00", file=None,
-              data=report(period="2021-Q3", status="late"))
+              data=report(period="2021-Q3", status="late", end_date="2022-12-15"))
     desk.held("2021-09-14")
     desk.fire("accept", later, actor=COORDINATOR, now="2021-09-14 10:00", amount=100_000,
               reason="ok")
@@ -61,9 +70,27 @@ def test_the_csv_opens_in_french_spreadsheets_and_matches_the_database(campaign,
     body = {row[0]: row for row in rows[1:-1]}
     assert set(body) == {first, second}  # September's laureate is not yet on July's list
     assert body[second][4] == "15000,50" and body[second][2] == "22"
-    assert body[first][6] == "en retard"
-    assert body[first][7].endswith("(22)") and body[first][8] == "22/06/2021"
+    # As July ended: the first report came in October.
+    assert body[first][6] == "aucun rapport" and body[first][7] == ""
+    assert body[first][5] == "30/09/2022" and body[first][8] == "22/06/2021"  # as filed
     assert rows[-1][4] == "35000,50"
+
+
+def test_a_month_is_listed_as_it_stood_when_it_ended(campaign, tmp_path):
+    desk, first, second = campaign
+    desk.fire("withdraw", second, actor=INSTRUCTOR["22"], now="2021-11-03 10:00",
+              reason="Projet abandonné")
+
+    def listed(month):
+        with UnitOfWork(desk.engine) as uow:
+            return {line.reference: line for line in build(uow.session, month).lines}
+
+    october, november = listed("2021-10"), listed("2021-11")
+    assert second in october and second not in november  # withdrawn in November
+    assert october[first].status == "en retard"  # the report of 5 October
+    assert october[first].companies.endswith("(22)")
+    assert october[first].end_date == date(2022, 12, 15)  # as that report announced it
+    assert set(listed("2021-07")) == {first, second}  # printed again, the list that was sent
 
 
 def test_the_xlsx_has_typed_cells_a_title_a_frozen_header_and_totals(campaign, tmp_path):
