@@ -35,6 +35,7 @@ class SmtpSettings:
     mail_from: str = "comite <comite@example.org>"
     local_hostname: str = "comite.localdomain"
     timeout: float = 30.0
+    ca_file: str | None = None  # PEM bundle to verify the relay with (else the system's)
 
     @classmethod
     def from_sources(cls, guichet: Mapping[str, Any], environ: Mapping[str, str]) -> SmtpSettings:
@@ -56,6 +57,7 @@ class SmtpSettings:
             username=pick("username", "COMITE_SMTP_USERNAME", None),
             password=environ.get("COMITE_SMTP_PASSWORD") or None,
             mail_from=pick("mail_from", "COMITE_MAIL_FROM", "comite <comite@example.org>"),
+            ca_file=pick("ca_file", "COMITE_SMTP_CA_FILE", None),
         )
 
 
@@ -100,7 +102,7 @@ class SmtpMailer:
             hostname=settings.host, port=settings.port, use_tls=settings.tls,
             start_tls=settings.starttls, username=settings.username,
             password=settings.password, local_hostname=settings.local_hostname,
-            timeout=settings.timeout,
+            timeout=settings.timeout, cert_bundle=settings.ca_file,
         )
 
     async def __aenter__(self) -> SmtpMailer:

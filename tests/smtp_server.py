@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from typing import Any
 
 from aiosmtpd.controller import Controller
 
@@ -48,10 +49,13 @@ class ScriptedHandler:
 
 
 class SmtpServer:
-    def __init__(self, handler: ScriptedHandler) -> None:
+    """``SmtpServer(handler, ssl_context=…)`` for implicit TLS; other keywords (tls_context,
+    require_starttls, authenticator, …) go to aiosmtpd's SMTP."""
+
+    def __init__(self, handler: ScriptedHandler, **options: Any) -> None:
         self.handler = handler
         self.port = free_port()
-        self.controller = Controller(handler, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(handler, hostname="127.0.0.1", port=self.port, **options)
 
     def __enter__(self) -> SmtpServer:
         self.controller.start()

@@ -116,6 +116,7 @@ class SmtpSettings(_Strict):
     tls: bool = False
     username: str | None = None
     mail_from: str = "comite <comite@example.org>"
+    ca_file: str | None = None  # the relay's certificate authority, if not a public one
 
 
 class GuichetFile(_Strict):
