@@ -87,8 +87,8 @@ def build(session: Session, month: str) -> MonthlyList:
     rows = session.execute(
         sa_select(col(Dossier.id), col(Dossier.reference), col(Dossier.applicant_name),
                   col(Dossier.department), col(Dossier.measure), col(Dossier.awarded_cents),
-                  col(Dossier.form)["end_date"].as_string(), col(CommitteeSession.day),
-                  accepted.c.at)
+                  col(Dossier.form)["end_date"].as_string(), col(Dossier.end_date),
+                  col(CommitteeSession.day), accepted.c.at)
         .join(accepted, accepted.c.dossier_id == col(Dossier.id))
         .outerjoin(CommitteeSession, col(CommitteeSession.id) == col(Dossier.session_id))
         .where(col(Dossier.guichet_id) == loaded.id, col(Dossier.id).not_in(withdrawn))
@@ -102,7 +102,8 @@ def build(session: Session, month: str) -> MonthlyList:
             .order_by(col(Report.period), col(Report.received_at))):
         reports.setdefault(dossier_id, []).append((status, end_date, companies))
     lines = []
-    for dossier_id, reference, authority, department, measure, cents, filed_end, day, at in rows:
+    for (dossier_id, reference, authority, department, measure, cents, filed_end, end_now, day,
+         at) in rows:
         received = reports.get(dossier_id, [])
         latest = received[-1] if received else None
         paid = {(c["name"], c["department"]) for *_, listed in received for c in listed}
@@ -110,7 +111,8 @@ def build(session: Session, month: str) -> MonthlyList:
             reference=reference, authority=authority, department=department, measure=measure,
             amount_cents=cents or 0,
             # The latest report's end date, else the one the dossier was filed with.
-            end_date=latest[1] if latest else date.fromisoformat(filed_end),
+            end_date=latest[1] if latest else (
+                date.fromisoformat(filed_end) if filed_end else end_now),
             status=STATUS_LABELS.get(latest[0], latest[0]) if latest else "aucun rapport",
             companies=", ".join(f"{name} ({dept})" for name, dept in sorted(paid)),
             session_day=day, decided_on=local_day(at, loaded.tz)))
