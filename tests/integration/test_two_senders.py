@@ -1,4 +1,4 @@
-"""Two delivery processes on one queue: every message delivered exactly once, none lost."""
+"""Two `comite outbox send` processes on one queue: every message delivered once, none lost."""
 
 from __future__ import annotations
 
@@ -20,14 +20,17 @@ MESSAGES = 2000
 def test_two_senders_deliver_each_message_once(engine, db_url):
     queue_messages(engine, [f"o{n}@example.org" for n in range(MESSAGES)])
     handler = ScriptedHandler()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with SmtpServer(handler) as server:
-        senders = [subprocess.Popen([sys.executable, str(ROOT / "tests" / "crash_sender.py"),
-                                     db_url, str(server.port), "600"],
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "COMITE_DATABASE_URL": db_url,
+               "COMITE_SMTP_HOST": "127.0.0.1", "COMITE_SMTP_PORT": str(server.port)}
+        senders = [subprocess.Popen([sys.executable, "-c", "from workflow.cli import main; main()",
+                                     "outbox", "send", "--connections", "4"],
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                     env=env) for _ in range(2)]
         outputs = [sender.communicate(timeout=300) for sender in senders]
     assert [s.returncode for s in senders] == [0, 0], outputs
+    sent = [int(out.split(" envoyé")[0]) for out, _ in outputs]
+    assert sum(sent) == MESSAGES and min(sent) > 0  # both took part; each counted once
     copies = Counter(str(m["Message-ID"]) for m in handler.received)
     with UnitOfWork(engine) as uow:
         rows = list(uow.session.exec(select(Outbox)))
