@@ -22,6 +22,7 @@ from notifications.outbox import Claimed, RetryPolicy, claim, record, requeue_st
 from notifications.render import one_line
 
 Outcome = tuple[str, str]
+PER_CLAIM = 5  # messages per connection in one claim
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,10 @@ class Delivery:
     async def run(self) -> Counter[str]:
         totals: Counter[str] = Counter()
         totals["requeued"] = requeue_stuck(self.engine, now=self.clock(), policy=self.policy)
-        while batch := claim(self.engine, now=self.clock(), limit=self.connections * 20):
+        # A few messages per connection per claim: even if each waited out its connect and reply
+        # timeouts (2 × 30 s), the batch ends well before `stuck_after` (10 min), when another
+        # sender would take a message of it back and send it a second time.
+        while batch := claim(self.engine, now=self.clock(), limit=self.connections * PER_CLAIM):
             queue: asyncio.Queue[Claimed] = asyncio.Queue()
             for message in batch:
                 queue.put_nowait(message)

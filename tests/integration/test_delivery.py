@@ -209,3 +209,36 @@ def test_backoff_grows_exponentially_with_jitter_and_a_ceiling():
     assert timedelta(minutes=2) <= delays[2] <= timedelta(minutes=6)
     assert all(d <= timedelta(hours=9) for d in delays)
     assert len({round(d.total_seconds()) for d in delays}) == len(delays)  # jittered
+
+
+class CountingMailer:
+    """Accepts every message, noting how many rows were in flight when each one went out."""
+
+    def __init__(self, engine, seen: list[int]) -> None:
+        self.engine, self.seen = engine, seen
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        return None
+
+    async def send(self, email, recipient):
+        self.seen.append(sum(1 for row in listing(self.engine, status="inflight")))
+        await asyncio.sleep(0)
+        return ("sent", "250 OK")
+
+
+def test_a_claim_takes_a_few_messages_per_connection_so_none_waits_long_in_flight(engine,
+                                                                                   clock):
+    from notifications.smtp import PER_CLAIM
+
+    queue(engine, *[f"porteur{n}@example.org" for n in range(40)])
+    seen: list[int] = []
+    delivery = Delivery(engine, lambda: CountingMailer(engine, seen), "g@example.org", clock,
+                        connections=2)
+    assert asyncio.run(delivery.run())["sent"] == 40
+    # However slow the relay, a claimed message waits behind at most PER_CLAIM - 1 others on its
+    # connection, far less than the time after which another sender takes it back.
+    assert max(seen) == 2 * PER_CLAIM
+    assert {row["status"] for row in listing(engine)} == {"sent"}
