@@ -39,45 +39,17 @@ def _services_worker(barrier: Any, url: str, references: list[str]) -> None:
             uow.commit()
 
 
-# The statements our service sends for one start_instruction, written by hand: the same tables,
-# rows and round trips, with none of our Python in between (no ORM, guards or templates).
-READ = """SELECT d.*, g.*, s.* FROM dossier d JOIN guichet g ON g.id = d.guichet_id
-LEFT JOIN staff s ON s.guichet_id = g.id AND lower(s.email) = %s AND s.active
-WHERE d.reference = %s"""
-AUDIT = """INSERT INTO audit (dossier_id, action, event, from_state, to_state, at, actor, data)
-VALUES (%s, 'dossier.start_instruction', 'start_instruction', %s, 'instruction', now(), %s,
-'{}') RETURNING id"""
-UPDATE = """UPDATE dossier SET state = 'instruction', version = version + 1, updated_at = now()
-WHERE id = %s AND version = %s"""
-OUTBOX = """INSERT INTO outbox (dedup_key, message_id, recipient, subject, text, html, reference,
-kind, status, attempts, next_attempt_at, created_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, 'instruction_started', 'queued', 0, now(), now())"""
-
-
 def _raw_worker(barrier: Any, dsn: str, schema: str, references: list[str],
                 message: tuple[str, str, str]) -> None:
     import psycopg
 
-    actor = "instructeur.29@example.org"
+    from bench.same_shape import one_event
+
     with psycopg.connect(dsn, options=f"-csearch_path={schema}") as connection:
         barrier.wait()
         for reference in references:
             with connection.transaction():
-                cursor = connection.execute(READ, (actor, reference))
-                row = cursor.fetchone()
-                assert row is not None
-                names = [column.name for column in cursor.description or []]
-                dossier: dict[str, Any] = {}
-                for name, value in zip(names, row, strict=True):
-                    dossier.setdefault(name, value)  # the dossier's columns come first
-                audit = connection.execute(AUDIT, (dossier["id"], dossier["state"],
-                                                   actor)).fetchone()
-                assert audit is not None
-                updated = connection.execute(UPDATE, (dossier["id"], dossier["version"]))
-                assert updated.rowcount == 1
-                connection.execute(OUTBOX, (f"audit:{audit[0]}:{dossier['owner_email']}",
-                                            f"<{uuid.uuid4().hex}@bench.example.org>",
-                                            dossier["owner_email"], *message, reference))
+                one_event(connection.execute, reference, message)
 
 
 def _run(target: Any, shares: list[tuple[Any, ...]]) -> float:
@@ -119,15 +91,13 @@ def services(base: str, count: int, processes: int) -> float:
 def raw(base: str, count: int, processes: int) -> float:
     from sqlalchemy.engine import make_url
 
-    from notifications.render import render
-    from notifications.samples import SAMPLES
+    from bench.same_shape import sample_message
 
     schema, _, references = _filled(base, count * processes)
     dsn = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
-    subject, text_part, html, _ = render("instruction_started", SAMPLES["instruction_started"])
+    message = sample_message()
     try:
-        shares = [(dsn, schema, references[p::processes], (subject, text_part, html))
-                  for p in range(processes)]
+        shares = [(dsn, schema, references[p::processes], message) for p in range(processes)]
         return count * processes / _run(_raw_worker, shares)
     finally:
         drop(base, schema)

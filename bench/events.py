@@ -1,4 +1,4 @@
-"""Events per second through the service layer against a raw sqlite3 transaction of the same shape.
+"""Events per second through the service layer against the same statements sent by hand.
 
     python bench/events.py [--events 500]
     python bench/events.py --db postgresql+psycopg://postgres@127.0.0.1/test [--processes 4]
@@ -47,37 +47,21 @@ def through_services(folder: Path, count: int) -> tuple[float, str]:
 
 
 def raw_sqlite(folder: Path, count: int) -> float:
+    """The same statements by hand through sqlite3, on our schema (WAL, synchronous=FULL)."""
+    from bench.same_shape import one_event, qmark, sample_message
+
+    engine = make_engine(f"sqlite:///{folder / 'raw.db'}")
+    desk = Desk(engine)
+    references = [desk.submit(form(applicant={"department": "29"})) for _ in range(count)]
+    engine.dispose()
+    message = sample_message()
     connection = sqlite3.connect(folder / "raw.db", isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=FULL")
-    connection.executescript("""
-        CREATE TABLE dossier (id INTEGER PRIMARY KEY, reference TEXT UNIQUE, state TEXT,
-                              version INTEGER, updated_at TEXT);
-        CREATE TABLE audit (id INTEGER PRIMARY KEY, dossier_id INTEGER, action TEXT, event TEXT,
-                            from_state TEXT, to_state TEXT, at TEXT, actor TEXT, data TEXT);
-        CREATE TABLE outbox (id INTEGER PRIMARY KEY, dedup_key TEXT UNIQUE, message_id TEXT,
-                             recipient TEXT, subject TEXT, text TEXT, html TEXT, status TEXT);
-    """)
-    connection.executemany("INSERT INTO dossier (reference, state, version) VALUES (?, ?, 1)",
-                           [(f"R-{n}", "submitted") for n in range(count)])
     started = time.perf_counter()
-    for n in range(count):
+    for reference in references:
         connection.execute("BEGIN IMMEDIATE")
-        row = connection.execute("SELECT id, state, version FROM dossier WHERE reference = ?",
-                                 (f"R-{n}",)).fetchone()
-        updated = connection.execute(
-            "UPDATE dossier SET state = ?, version = version + 1, updated_at = ? "
-            "WHERE id = ? AND version = ?", ("instruction", "2021-05-10", row[0], row[2]))
-        assert updated.rowcount == 1
-        cursor = connection.execute(
-            "INSERT INTO audit (dossier_id, action, event, from_state, to_state, at, actor, data) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (row[0], "dossier.start_instruction", "start_instruction", row[1], "instruction",
-             "2021-05-10", "i@example.org", "{}"))
-        connection.execute(
-            "INSERT INTO outbox (dedup_key, message_id, recipient, subject, text, html, status) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'queued')",
-            (f"audit:{cursor.lastrowid}", f"<{n}@x>", "o@example.org", "s", "t", "h"))
+        one_event(connection.execute, reference, message, style=qmark)
         connection.execute("COMMIT")
     elapsed = time.perf_counter() - started
     connection.close()
@@ -115,7 +99,8 @@ def main() -> None:
         services, reference = through_services(folder, count)
         raw = raw_sqlite(folder, count)
         print(f"services : {services:8.1f} événements/s ({count} start_instruction)")
-        print(f"sqlite3  : {raw:8.1f} transactions/s (même forme, WAL, synchronous=FULL)")
+        print(f"sqlite3  : {raw:8.1f} transactions/s (mêmes requêtes à la main, WAL, "
+              "synchronous=FULL)")
         print(f"ratio    : {services / raw:8.2f} (objectif ≥ 0.5)")
         env = {**os.environ, "COMITE_DATABASE_URL": f"sqlite:///{folder / 'services.db'}"}
         show = cold_start([sys.executable, "-m", "workflow", "dossier", "show", reference, "--json"],
