@@ -1,8 +1,6 @@
 """`comite demo`: a ready Bretagne guichet on a throwaway SQLite base, a local SMTP server, and a
 short scripted campaign whose every email lands as an .eml file a newcomer can open."""
 
-from __future__ import annotations
-
 import asyncio
 import json
 import socket

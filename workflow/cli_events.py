@@ -1,6 +1,5 @@
 """`comite dossier EVENT REF`: one command per row of the lifecycle table."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any

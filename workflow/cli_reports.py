@@ -1,6 +1,5 @@
 """`comite report monthly` and `comite stats`."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated

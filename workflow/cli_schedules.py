@@ -1,6 +1,5 @@
 """`comite tick` and `comite serve`."""
 
-from __future__ import annotations
 
 from typing import Annotated
 

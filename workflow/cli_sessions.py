@@ -1,6 +1,5 @@
 """`comite session …`: list, show, convene, open, close, move."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
