@@ -1,6 +1,5 @@
 """`comite dossier EVENT REF`: one command per row of the lifecycle table."""
 
-
 from pathlib import Path
 from typing import Annotated, Any
 

@@ -1,6 +1,5 @@
 """`comite outbox …` and `comite notifications preview`: the delivery side on the command line."""
 
-
 from typing import Annotated, Any
 
 import typer

@@ -1,6 +1,5 @@
 """`comite report monthly` and `comite stats`."""
 
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,6 +1,5 @@
 """`comite tick` and `comite serve`."""
 
-
 from typing import Annotated
 
 import typer

@@ -1,6 +1,5 @@
 """`comite session …`: list, show, convene, open, close, move."""
 
-
 from pathlib import Path
 from typing import Annotated
 
