@@ -21,7 +21,8 @@ from notifications.render import render  # noqa: E402
 from schedules.jobs import tick  # noqa: E402
 from tests.helpers import at, make_engine  # noqa: E402
 from workflow import views  # noqa: E402
-from workflow.db import UnitOfWork  # noqa: E402
+from workflow.db import UnitOfWork, engine_for  # noqa: E402
+from workflow.migrate import upgrade  # noqa: E402
 
 # One dossier in a thousand on a committee agenda, the rest spread over the other states.
 STATES = "ARRAY['submitted','instruction','accepted','follow_up','completed','withdrawn'," \
@@ -97,6 +98,7 @@ def main() -> None:
     arguments = parser.parse_args()
     schema, url = schema_url(arguments.db)
     try:
+        upgrade(engine_for(url))  # the schema as `comite init` makes it (Alembic)
         engine = make_engine(url)
         started = time.perf_counter()
         with engine.begin() as connection:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -54,4 +55,18 @@ def test_a_base_made_before_migrations_is_recognised(db_url):
     SQLModel.metadata.create_all(engine)
     upgrade(engine)
     assert current(engine) == head()
+    engine.dispose()
+
+
+def test_on_postgresql_the_envelope_index_carries_the_amounts(db_url):
+    engine = engine_for(db_url)
+    if engine.dialect.name != "postgresql":
+        engine.dispose()
+        pytest.skip("INCLUDE is PostgreSQL's")
+    upgrade(engine)
+    with engine.connect() as connection:
+        definition = connection.execute(text(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_dossier_envelope' "
+            "AND schemaname = current_schema()")).scalar_one()
+    assert definition.endswith("INCLUDE (awarded_cents)")
     engine.dispose()
