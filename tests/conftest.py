@@ -1,16 +1,13 @@
-"""Shared fixtures: a loaded Bretagne guichet on a throwaway SQLite database."""
+"""Shared fixtures: a loaded Bretagne guichet on a throwaway database, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from tests.helpers import Desk, make_engine, postgres_schema
+from tests.helpers import POSTGRES, Desk, make_engine, postgres_schema
 
 # Every test that takes a database runs on SQLite and, when COMITE_TEST_DATABASE_URL names a
 # PostgreSQL database, on PostgreSQL too (each test in a schema of its own, dropped after it).
-POSTGRES = os.environ.get("COMITE_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES else ["sqlite"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ PARIS = ZoneInfo("Europe/Paris")
 COORDINATOR = "coordination.sgar@example.org"
 INSTRUCTOR = {code: f"instructeur.{code}@example.org" for code in ("22", "29", "35", "56")}
 MEMBER = "membre.dinum@example.org"
+# A PostgreSQL database for the tests that run there too (they skip without it).
+POSTGRES = os.environ.get("COMITE_TEST_DATABASE_URL")
 
 _serial = itertools.count(10_000)
 

@@ -8,6 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
+from tests.helpers import POSTGRES, postgres_schema
 from workflow.db import engine_for
 from workflow.migrate import current, head, upgrade
 
@@ -58,15 +59,16 @@ def test_a_base_made_before_migrations_is_recognised(db_url):
     engine.dispose()
 
 
-def test_on_postgresql_the_envelope_index_carries_the_amounts(db_url):
-    engine = engine_for(db_url)
-    if engine.dialect.name != "postgresql":
-        engine.dispose()
-        pytest.skip("INCLUDE is PostgreSQL's")
-    upgrade(engine)
-    with engine.connect() as connection:
-        definition = connection.execute(text(
-            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_dossier_envelope' "
-            "AND schemaname = current_schema()")).scalar_one()
-    assert definition.endswith("INCLUDE (awarded_cents)")
-    engine.dispose()
+@pytest.mark.skipif(not POSTGRES, reason="COMITE_TEST_DATABASE_URL not set")
+def test_on_postgresql_the_envelope_index_carries_the_amounts():
+    url, drop = postgres_schema(POSTGRES)
+    try:
+        engine = engine_for(url)
+        upgrade(engine)
+        with engine.connect() as connection:
+            definition = connection.execute(text(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_dossier_envelope' "
+                "AND schemaname = current_schema()")).scalar_one()
+        assert definition.endswith("INCLUDE (awarded_cents)")
+    finally:
+        drop()

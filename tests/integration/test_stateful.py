@@ -8,7 +8,6 @@ no envelope is ever overdrawn.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import tempfile
 from datetime import date, timedelta
@@ -34,6 +33,7 @@ from states.machine import EventRefused
 from tests.helpers import (
     COORDINATOR,
     INSTRUCTOR,
+    POSTGRES,
     Desk,
     form,
     make_engine,
@@ -44,7 +44,6 @@ from workflow.errors import ComiteError
 from workflow.models import Audit, Dossier, Outbox
 
 TRACE = False
-POSTGRES = os.environ.get("COMITE_TEST_DATABASE_URL")
 SESSIONS = ("2021-06-22", "2021-09-14", "2021-10-19", "2022-02-08")
 ACTORS = (COORDINATOR, *INSTRUCTOR.values(), "membre.dinum@example.org", "owner")
 START = date(2021, 5, 3)
