@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -22,8 +23,16 @@ from workflow.db import Renderer
 log = logging.getLogger("comite")
 
 
+def one_line(error: Exception) -> str:
+    first = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {first[0] if first else ''}"
+
+
 def tick_job(engine: Engine, render: Renderer, clock: Callable[[], datetime]) -> None:
-    tick(engine, now=clock(), render=render, report=lambda done: log.info("tick : %s", done))
+    try:
+        tick(engine, now=clock(), render=render, report=lambda done: log.info("tick : %s", done))
+    except Exception as error:  # noqa: BLE001 - the next tick catches up on what this one missed
+        log.error("tick : interrompu (%s) ; nouvel essai à la prochaine minute", one_line(error))
 
 
 async def serve(engine: Engine, render: Renderer, clock: Callable[[], datetime],
@@ -44,7 +53,14 @@ async def serve(engine: Engine, render: Renderer, clock: Callable[[], datetime],
     log.info("comite serve : démarré")
     try:
         while not stop.is_set():
-            totals = await delivery.run()
+            try:
+                totals = await delivery.run()
+            except Exception as error:  # noqa: BLE001 - the service outlives a lost database
+                # A database restart or a dropped connection: what was claimed stays in flight
+                # and is taken back later (stuck_after); try again at the next round.
+                log.error("courriels : interrompu (%s) ; nouvel essai dans %g s", one_line(error),
+                          poll_seconds)
+                totals = Counter()
             for status in ("sent", "retrying", "dead", "requeued"):
                 if totals.get(status):
                     log.info("courriels : %s × %d", status, totals[status])

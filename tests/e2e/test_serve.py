@@ -8,7 +8,9 @@ import subprocess
 import sys
 import time
 
-from tests.helpers import ROOT, Desk
+import pytest
+
+from tests.helpers import POSTGRES, ROOT, Desk, make_engine, postgres_schema
 from tests.smtp_server import ScriptedHandler, SmtpServer
 
 
@@ -34,3 +36,55 @@ def test_serve_ticks_delivers_and_stops_cleanly_on_sigterm(engine, db_url):
     assert any("Ordre du jour" in s for s in subjects)  # June's agenda reminder, ticked
     assert "arrêté proprement" in err and "Traceback" not in err
     assert err.count("tick : agenda_closing (tâche n°") == 1
+
+
+@pytest.mark.skipif(not POSTGRES, reason="COMITE_TEST_DATABASE_URL not set")
+def test_serve_outlives_a_database_that_goes_away_and_comes_back():
+    """Its connections cut (as in a restart), then its tables gone for a while: the service says
+    so in one line a round, keeps running, and delivers what is queued once they are back."""
+    from sqlalchemy import create_engine, text
+
+    url, drop = postgres_schema(POSTGRES)
+    schema = url.rsplit("%3D", 1)[1]
+    admin = create_engine(POSTGRES)
+
+    def run(statement: str) -> int:
+        with admin.begin() as connection:
+            result = connection.execute(text(statement))
+            return int(result.scalar() or 0) if result.returns_rows else 0
+
+    try:
+        desk = Desk(make_engine(url))
+        desk.submit()
+        handler = ScriptedHandler()
+        with SmtpServer(handler) as server:
+            env = {**os.environ, "COMITE_DATABASE_URL": url, "COMITE_NOW": "2021-05-03T10:00",
+                   "COMITE_SMTP_HOST": "127.0.0.1", "COMITE_SMTP_PORT": str(server.port),
+                   "PYTHONPATH": str(ROOT), "PGAPPNAME": "comite-serve-under-test"}
+            process = subprocess.Popen(
+                [sys.executable, "-c", "from workflow.cli import main; main()", "serve", "--poll",
+                 "0.2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            _wait(lambda: len(handler.received) >= 1)
+            cut = run("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                      "WHERE application_name = 'comite-serve-under-test'")
+            run(f"ALTER SCHEMA {schema} RENAME TO {schema}_away")
+            time.sleep(1.0)  # a few delivery rounds against missing tables
+            run(f"ALTER SCHEMA {schema}_away RENAME TO {schema}")
+            desk.submit(now="2021-05-03 10:00")
+            _wait(lambda: len(handler.received) >= 2)
+            alive = process.poll() is None
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=30)
+    finally:
+        admin.dispose()
+        drop()
+    assert cut >= 1 and alive, err
+    assert len(handler.received) == 2, err
+    assert "nouvel essai dans 0.2 s" in err  # the rounds without tables, one line each
+    assert process.returncode == 0 and "Traceback" not in err, err
+
+
+def _wait(condition, limit: float = 30.0) -> None:
+    deadline = time.monotonic() + limit
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
