@@ -45,3 +45,22 @@ def cli(db_url, capsys, monkeypatch):
     runner = Cli(db_url, capsys, monkeypatch)
     runner.ok("init", str(EXAMPLE), now="2021-05-01T09:00")
     return runner
+
+
+@pytest.fixture
+def spawn():
+    """subprocess.Popen for long-running commands (serve): whatever a failing test leaves
+    running is killed when it ends."""
+    import subprocess
+
+    started: list[subprocess.Popen] = []
+
+    def start(*args, **kwargs):
+        started.append(subprocess.Popen(*args, **kwargs))
+        return started[-1]
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()

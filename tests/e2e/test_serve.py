@@ -14,7 +14,7 @@ from tests.helpers import POSTGRES, ROOT, Desk, make_engine, postgres_schema
 from tests.smtp_server import ScriptedHandler, SmtpServer
 
 
-def test_serve_ticks_delivers_and_stops_cleanly_on_sigterm(engine, db_url):
+def test_serve_ticks_delivers_and_stops_cleanly_on_sigterm(engine, db_url, spawn):
     desk = Desk(engine)
     desk.submit()
     handler = ScriptedHandler()
@@ -22,7 +22,7 @@ def test_serve_ticks_delivers_and_stops_cleanly_on_sigterm(engine, db_url):
         env = {**os.environ, "COMITE_DATABASE_URL": db_url, "COMITE_NOW": "2021-06-13T09:00",
                "COMITE_SMTP_HOST": "127.0.0.1", "COMITE_SMTP_PORT": str(server.port),
                "PYTHONPATH": str(ROOT)}
-        process = subprocess.Popen(
+        process = spawn(
             [sys.executable, "-c", "from workflow.cli import main; main()", "serve", "--poll",
              "0.2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 30
@@ -39,7 +39,7 @@ def test_serve_ticks_delivers_and_stops_cleanly_on_sigterm(engine, db_url):
 
 
 @pytest.mark.skipif(not POSTGRES, reason="COMITE_TEST_DATABASE_URL not set")
-def test_serve_outlives_a_database_that_goes_away_and_comes_back():
+def test_serve_outlives_a_database_that_goes_away_and_comes_back(spawn):
     """Its connections cut (as in a restart), then its tables gone for a while: the service says
     so in one line a round, keeps running, and delivers what is queued once they are back."""
     from sqlalchemy import create_engine, text
@@ -61,7 +61,7 @@ def test_serve_outlives_a_database_that_goes_away_and_comes_back():
             env = {**os.environ, "COMITE_DATABASE_URL": url, "COMITE_NOW": "2021-05-03T10:00",
                    "COMITE_SMTP_HOST": "127.0.0.1", "COMITE_SMTP_PORT": str(server.port),
                    "PYTHONPATH": str(ROOT), "PGAPPNAME": "comite-serve-under-test"}
-            process = subprocess.Popen(
+            process = spawn(
                 [sys.executable, "-c", "from workflow.cli import main; main()", "serve", "--poll",
                  "0.2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             _wait(lambda: len(handler.received) >= 1)

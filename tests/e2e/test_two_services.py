@@ -44,7 +44,7 @@ def _settled(engine, now_due) -> bool:
     return pending is None and waiting is None
 
 
-def test_two_services_side_by_side_do_each_piece_of_work_once(engine, db_url):
+def test_two_services_side_by_side_do_each_piece_of_work_once(engine, db_url, spawn):
     desk = Desk(engine)
     _laureates(desk, LAUREATES)
     queue_messages(engine, [f"porteur{n}@example.org" for n in range(EXTRA_MESSAGES)],
@@ -54,7 +54,7 @@ def test_two_services_side_by_side_do_each_piece_of_work_once(engine, db_url):
         env = {**os.environ, "COMITE_DATABASE_URL": db_url, "COMITE_NOW": "2022-08-31T18:00",
                "COMITE_SMTP_HOST": "127.0.0.1", "COMITE_SMTP_PORT": str(server.port),
                "PYTHONPATH": str(ROOT)}
-        services = [subprocess.Popen(
+        services = [spawn(
             [sys.executable, "-c", "from workflow.cli import main; main()", "serve", "--poll",
              "0.2", "--connections", "4"], env=env, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True) for _ in range(2)]
