@@ -4,48 +4,25 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-import uuid
 from typing import Any
 
-from sqlalchemy import create_engine, text
-
-
-def schema_url(base: str) -> tuple[str, str]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with create_engine(base).begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in base else "?"
-    return schema, f"{base}{separator}options=-csearch_path%3D{schema}"
-
-
-def drop(base: str, schema: str) -> None:
-    with create_engine(base).begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+from bench.same_shape import instruct, one_event, sample_message, submitted
+from tests.helpers import postgres_schema
 
 
 def _services_worker(barrier: Any, url: str, references: list[str]) -> None:
-    from notifications.render import render
-    from tests.helpers import INSTRUCTOR, at
-    from workflow import events
-    from workflow.db import UnitOfWork, engine_for
-    from workflow.dossiers import Request
+    from workflow.db import engine_for
 
     engine = engine_for(url)
     barrier.wait()  # imported and connected: the clock starts now
-    for reference in references:
-        with UnitOfWork(engine, write=True, render=render) as uow:
-            events.start_instruction(uow, Request(reference, INSTRUCTOR["29"],
-                                                  at("2021-05-10 09:00")))
-            uow.commit()
+    instruct(engine, references)
 
 
-def _raw_worker(barrier: Any, dsn: str, schema: str, references: list[str],
+def _raw_worker(barrier: Any, dsn: str, references: list[str],
                 message: tuple[str, str, str]) -> None:
     import psycopg
 
-    from bench.same_shape import one_event
-
-    with psycopg.connect(dsn, options=f"-csearch_path={schema}") as connection:
+    with psycopg.connect(dsn) as connection:
         barrier.wait()
         for reference in references:
             with connection.transaction():
@@ -67,37 +44,25 @@ def _run(target: Any, shares: list[tuple[Any, ...]]) -> float:
     return time.perf_counter() - started
 
 
-def _filled(base: str, count: int) -> tuple[str, str, list[str]]:
-    """A schema of ours with the guichet loaded and ``count`` dossiers submitted."""
-    from tests.helpers import Desk, form, make_engine
-
-    schema, url = schema_url(base)
-    engine = make_engine(url)
-    desk = Desk(engine)
-    references = [desk.submit(form(applicant={"department": "29"})) for _ in range(count)]
-    engine.dispose()
-    return schema, url, references
-
-
 def services(base: str, count: int, processes: int) -> float:
-    schema, url, references = _filled(base, count * processes)
+    url, drop = postgres_schema(base)
     try:
+        references = submitted(url, count * processes)
         shares = [(url, references[p::processes]) for p in range(processes)]
         return count * processes / _run(_services_worker, shares)
     finally:
-        drop(base, schema)
+        drop()
 
 
 def raw(base: str, count: int, processes: int) -> float:
     from sqlalchemy.engine import make_url
 
-    from bench.same_shape import sample_message
-
-    schema, _, references = _filled(base, count * processes)
-    dsn = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
-    message = sample_message()
+    url, drop = postgres_schema(base)
+    # libpq reads the schema from the URL's options, as SQLAlchemy does.
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     try:
-        shares = [(dsn, schema, references[p::processes], message) for p in range(processes)]
+        references, message = submitted(url, count * processes), sample_message()
+        shares = [(dsn, references[p::processes], message) for p in range(processes)]
         return count * processes / _run(_raw_worker, shares)
     finally:
-        drop(base, schema)
+        drop()

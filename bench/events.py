@@ -24,23 +24,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from notifications.render import render  # noqa: E402
-from tests.helpers import INSTRUCTOR, Desk, at, form, make_engine  # noqa: E402
-from workflow import events  # noqa: E402
-from workflow.db import UnitOfWork  # noqa: E402
-from workflow.dossiers import Request  # noqa: E402
+from bench.same_shape import instruct, one_event, qmark, sample_message, submitted  # noqa: E402
+from workflow.db import engine_for  # noqa: E402
 
 
 def through_services(folder: Path, count: int) -> tuple[float, str]:
-    engine = make_engine(f"sqlite:///{folder / 'services.db'}")
-    desk = Desk(engine)
-    references = [desk.submit(form(applicant={"department": "29"})) for _ in range(count)]
+    url = f"sqlite:///{folder / 'services.db'}"
+    references = submitted(url, count)
+    engine = engine_for(url)
     started = time.perf_counter()
-    for reference in references:
-        with UnitOfWork(engine, write=True, render=render) as uow:
-            events.start_instruction(uow, Request(reference, INSTRUCTOR["29"],
-                                                  at("2021-05-10 09:00")))
-            uow.commit()
+    instruct(engine, references)
     elapsed = time.perf_counter() - started
     engine.dispose()
     return count / elapsed, references[0]
@@ -48,12 +41,7 @@ def through_services(folder: Path, count: int) -> tuple[float, str]:
 
 def raw_sqlite(folder: Path, count: int) -> float:
     """The same statements by hand through sqlite3, on our schema (WAL, synchronous=FULL)."""
-    from bench.same_shape import one_event, qmark, sample_message
-
-    engine = make_engine(f"sqlite:///{folder / 'raw.db'}")
-    desk = Desk(engine)
-    references = [desk.submit(form(applicant={"department": "29"})) for _ in range(count)]
-    engine.dispose()
+    references = submitted(f"sqlite:///{folder / 'raw.db'}", count)
     message = sample_message()
     connection = sqlite3.connect(folder / "raw.db", isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")

@@ -1,6 +1,7 @@
-"""One start_instruction written by hand: the statements our service sends, with none of our
-Python in between (no ORM, guards or templates). The raw side of `bench/events.py`, on SQLite
-and on PostgreSQL, runs this against our own schema with the guichet loaded."""
+"""One start_instruction, both ways, for `bench/events.py` on SQLite and on PostgreSQL: through
+our services (`instruct`), and as the statements our service sends written by hand, with none of
+our Python in between (`one_event`: no ORM, guards or templates). Both run against our own schema
+with the guichet loaded (`submitted`)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,32 @@ OUTBOX = """INSERT INTO outbox (dedup_key, message_id, recipient, subject, text,
 kind, status, attempts, next_attempt_at, created_at)
 VALUES (%s, %s, %s, %s, %s, %s, %s, 'instruction_started', 'queued', 0, CURRENT_TIMESTAMP,
 CURRENT_TIMESTAMP)"""
+
+
+def submitted(url: str, count: int) -> list[str]:
+    """``count`` dossiers filed on a fresh base of ours at ``url`` (schema and guichet made)."""
+    from tests.helpers import Desk, form, make_engine
+
+    engine = make_engine(url)
+    desk = Desk(engine)
+    references = [desk.submit(form(applicant={"department": "29"})) for _ in range(count)]
+    engine.dispose()
+    return references
+
+
+def instruct(engine: Any, references: list[str]) -> None:
+    """start_instruction on each dossier through our services, one transaction each."""
+    from notifications.render import render
+    from tests.helpers import INSTRUCTOR, at
+    from workflow import events
+    from workflow.db import UnitOfWork
+    from workflow.dossiers import Request
+
+    for reference in references:
+        with UnitOfWork(engine, write=True, render=render) as uow:
+            events.start_instruction(uow, Request(reference, INSTRUCTOR["29"],
+                                                  at("2021-05-10 09:00")))
+            uow.commit()
 
 
 def qmark(statement: str) -> str:

@@ -16,10 +16,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event, text  # noqa: E402
 
-from bench.bench_pg import drop, schema_url  # noqa: E402
 from notifications.render import render  # noqa: E402
 from schedules.jobs import tick  # noqa: E402
-from tests.helpers import at, make_engine  # noqa: E402
+from tests.helpers import at, make_engine, postgres_schema  # noqa: E402
 from workflow import views  # noqa: E402
 from workflow.db import UnitOfWork, engine_for  # noqa: E402
 from workflow.migrate import upgrade  # noqa: E402
@@ -96,7 +95,7 @@ def main() -> None:
     parser.add_argument("--db", required=True, help="a PostgreSQL URL")
     parser.add_argument("--dossiers", type=int, default=1_000_000)
     arguments = parser.parse_args()
-    schema, url = schema_url(arguments.db)
+    url, drop = postgres_schema(arguments.db)
     try:
         upgrade(engine_for(url))  # the schema as `comite init` makes it (Alembic)
         engine = make_engine(url)
@@ -131,7 +130,7 @@ def main() -> None:
         explain(engine, "tick", idle, "due_work")
         engine.dispose()
     finally:
-        drop(arguments.db, schema)
+        drop()
 
 
 if __name__ == "__main__":
