@@ -48,15 +48,24 @@ def cli(db_url, capsys, monkeypatch):
 
 
 @pytest.fixture
-def spawn():
-    """subprocess.Popen for long-running commands (serve): whatever a failing test leaves
-    running is killed when it ends."""
+def serve():
+    """Start `comite serve --poll 0.2` on a database and an SMTP port, at ``now`` (COMITE_NOW);
+    whatever a failing test leaves running is killed when it ends."""
+    import os
     import subprocess
 
-    started: list[subprocess.Popen] = []
+    from tests.helpers import COMITE, ROOT
 
-    def start(*args, **kwargs):
-        started.append(subprocess.Popen(*args, **kwargs))
+    started: list[subprocess.Popen[str]] = []
+
+    def start(db_url: str, smtp_port: int, now: str, *options: str,
+              **env: str) -> subprocess.Popen[str]:
+        variables = {**os.environ, "COMITE_DATABASE_URL": db_url, "COMITE_NOW": now,
+                     "COMITE_SMTP_HOST": "127.0.0.1", "COMITE_SMTP_PORT": str(smtp_port),
+                     "PYTHONPATH": str(ROOT), **env}
+        started.append(subprocess.Popen([*COMITE, "serve", "--poll", "0.2", *options],
+                                        env=variables, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True))
         return started[-1]
 
     yield start

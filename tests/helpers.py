@@ -6,6 +6,8 @@ import copy
 import itertools
 import json
 import os
+import sys
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +35,8 @@ INSTRUCTOR = {code: f"instructeur.{code}@example.org" for code in ("22", "29", "
 MEMBER = "membre.dinum@example.org"
 # A PostgreSQL database for the tests that run there too (they skip without it).
 POSTGRES = os.environ.get("COMITE_TEST_DATABASE_URL")
+# `comite` as an installed command runs it, in a process of its own.
+COMITE = [sys.executable, "-c", "from workflow.cli import main; main()"]
 
 _serial = itertools.count(10_000)
 
@@ -84,6 +88,16 @@ def queue_messages(engine: Engine, recipients: list[str], *,
                                      reference=context["reference"],
                                      created_at=created_at or datetime.now(UTC)))
         uow.commit()
+
+
+def wait_until(condition: Callable[[], bool], limit: float = 30.0, every: float = 0.1) -> bool:
+    """Poll ``condition`` until it holds or ``limit`` seconds have passed; what it last said."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(every)
+    return True
 
 
 def postgres_schema(base: str) -> tuple[str, Callable[[], None]]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
-from tests.helpers import COORDINATOR, EXAMPLE, INSTRUCTOR, form, report
+from tests.helpers import COMITE, COORDINATOR, EXAMPLE, INSTRUCTOR, form, report
 
 C = COORDINATOR
 
@@ -170,13 +169,12 @@ def _refused_form(cli, reference):
 def test_the_installed_command_never_shows_a_traceback(db_url):
     env = {**os.environ, "COMITE_DATABASE_URL": db_url,
            "COMITE_NOW": "2021-05-01T09:00", "COMITE_ACTOR": C}
-    run = [sys.executable, "-c", "from workflow.cli import main; main()"]
-    done = subprocess.run([*run, "init", str(EXAMPLE)], env=env, capture_output=True, text=True)
+    done = subprocess.run([*COMITE, "init", str(EXAMPLE)], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    done = subprocess.run([*run, "session", "convene", "2021-06-22"], env=env,
+    done = subprocess.run([*COMITE, "session", "convene", "2021-06-22"], env=env,
                           capture_output=True, text=True)
     assert done.returncode == 0 and "convened" in done.stdout
-    done = subprocess.run([*run, "session", "open", "2021-06-22"], env=env, capture_output=True,
+    done = subprocess.run([*COMITE, "session", "open", "2021-06-22"], env=env, capture_output=True,
                           text=True)
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr

@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
-from tests.helpers import POSTGRES, ROOT, Desk, make_engine, postgres_schema
+from tests.helpers import POSTGRES, Desk, make_engine, postgres_schema, wait_until
 from tests.smtp_server import ScriptedHandler, SmtpServer
 
 
-def test_serve_ticks_delivers_and_stops_cleanly_on_sigterm(engine, db_url, spawn):
+def test_serve_ticks_delivers_and_stops_cleanly_on_sigterm(engine, db_url, serve):
     desk = Desk(engine)
     desk.submit()
     handler = ScriptedHandler()
     with SmtpServer(handler) as server:
-        env = {**os.environ, "COMITE_DATABASE_URL": db_url, "COMITE_NOW": "2021-06-13T09:00",
-               "COMITE_SMTP_HOST": "127.0.0.1", "COMITE_SMTP_PORT": str(server.port),
-               "PYTHONPATH": str(ROOT)}
-        process = spawn(
-            [sys.executable, "-c", "from workflow.cli import main; main()", "serve", "--poll",
-             "0.2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and len(handler.received) < 4:
-            time.sleep(0.1)
+        process = serve(db_url, server.port, "2021-06-13T09:00")
+        wait_until(lambda: len(handler.received) >= 4)
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
@@ -39,7 +29,7 @@ def test_serve_ticks_delivers_and_stops_cleanly_on_sigterm(engine, db_url, spawn
 
 
 @pytest.mark.skipif(not POSTGRES, reason="COMITE_TEST_DATABASE_URL not set")
-def test_serve_outlives_a_database_that_goes_away_and_comes_back(spawn):
+def test_serve_outlives_a_database_that_goes_away_and_comes_back(serve):
     """Its connections cut (as in a restart), then its tables gone for a while: the service says
     so in one line a round, keeps running, and delivers what is queued once they are back."""
     from sqlalchemy import create_engine, text
@@ -58,20 +48,16 @@ def test_serve_outlives_a_database_that_goes_away_and_comes_back(spawn):
         desk.submit()
         handler = ScriptedHandler()
         with SmtpServer(handler) as server:
-            env = {**os.environ, "COMITE_DATABASE_URL": url, "COMITE_NOW": "2021-05-03T10:00",
-                   "COMITE_SMTP_HOST": "127.0.0.1", "COMITE_SMTP_PORT": str(server.port),
-                   "PYTHONPATH": str(ROOT), "PGAPPNAME": "comite-serve-under-test"}
-            process = spawn(
-                [sys.executable, "-c", "from workflow.cli import main; main()", "serve", "--poll",
-                 "0.2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            _wait(lambda: len(handler.received) >= 1)
+            process = serve(url, server.port, "2021-05-03T10:00",
+                            PGAPPNAME="comite-serve-under-test")
+            wait_until(lambda: len(handler.received) >= 1)
             cut = run("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                       "WHERE application_name = 'comite-serve-under-test'")
             run(f"ALTER SCHEMA {schema} RENAME TO {schema}_away")
             time.sleep(1.0)  # a few delivery rounds against missing tables
             run(f"ALTER SCHEMA {schema}_away RENAME TO {schema}")
             desk.submit(now="2021-05-03 10:00")
-            _wait(lambda: len(handler.received) >= 2)
+            wait_until(lambda: len(handler.received) >= 2)
             alive = process.poll() is None
             process.send_signal(signal.SIGTERM)
             out, err = process.communicate(timeout=30)
@@ -83,8 +69,3 @@ def test_serve_outlives_a_database_that_goes_away_and_comes_back(spawn):
     assert "nouvel essai dans 0.2 s" in err  # the rounds without tables, one line each
     assert process.returncode == 0 and "Traceback" not in err, err
 
-
-def _wait(condition, limit: float = 30.0) -> None:
-    deadline = time.monotonic() + limit
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.1)

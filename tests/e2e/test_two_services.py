@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import date
 
 from sqlmodel import col, select
 
-from tests.helpers import COORDINATOR, INSTRUCTOR, ROOT, Desk, at, form, queue_messages
+from tests.helpers import COORDINATOR, INSTRUCTOR, Desk, at, form, queue_messages, wait_until
 from tests.smtp_server import ScriptedHandler, SmtpServer
 from workflow.db import UnitOfWork
 from workflow.models import Audit, DueWork, Outbox
@@ -44,23 +41,16 @@ def _settled(engine, now_due) -> bool:
     return pending is None and waiting is None
 
 
-def test_two_services_side_by_side_do_each_piece_of_work_once(engine, db_url, spawn):
+def test_two_services_side_by_side_do_each_piece_of_work_once(engine, db_url, serve):
     desk = Desk(engine)
     _laureates(desk, LAUREATES)
     queue_messages(engine, [f"porteur{n}@example.org" for n in range(EXTRA_MESSAGES)],
                    created_at=at("2022-08-31 17:00"))
     handler = ScriptedHandler()
     with SmtpServer(handler) as server:
-        env = {**os.environ, "COMITE_DATABASE_URL": db_url, "COMITE_NOW": "2022-08-31T18:00",
-               "COMITE_SMTP_HOST": "127.0.0.1", "COMITE_SMTP_PORT": str(server.port),
-               "PYTHONPATH": str(ROOT)}
-        services = [spawn(
-            [sys.executable, "-c", "from workflow.cli import main; main()", "serve", "--poll",
-             "0.2", "--connections", "4"], env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True) for _ in range(2)]
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not _settled(engine, at("2022-08-31 18:00")):
-            time.sleep(0.3)
+        services = [serve(db_url, server.port, "2022-08-31T18:00", "--connections", "4")
+                    for _ in range(2)]
+        wait_until(lambda: _settled(engine, at("2022-08-31 18:00")), limit=120, every=0.3)
         time.sleep(0.5)  # one more delivery round each: nothing left must mean nothing sent
         for service in services:
             service.send_signal(signal.SIGTERM)

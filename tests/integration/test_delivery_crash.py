@@ -13,7 +13,7 @@ from collections import Counter
 
 from sqlmodel import select
 
-from tests.helpers import ROOT, queue_messages
+from tests.helpers import ROOT, queue_messages, wait_until
 from tests.smtp_server import ScriptedHandler, SmtpServer
 from workflow.db import UnitOfWork
 from workflow.models import Outbox
@@ -31,13 +31,6 @@ def _settle(handler, quiet: float = 0.3) -> None:
     while seen != len(handler.received):
         seen = len(handler.received)
         time.sleep(quiet)
-
-
-def _wait_for(handler, count: int, sender, limit: float = 10.0) -> None:
-    """Let the sender deliver until the server holds ``count`` messages (or it exits)."""
-    deadline = time.monotonic() + limit
-    while len(handler.received) < count and sender.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.002)
 
 
 def _rows(engine):
@@ -62,7 +55,10 @@ def test_killing_the_sender_loses_nothing_and_duplicates_only_in_the_crash_windo
             assert sender.stdout is not None and sender.stdout.readline().strip() == "ready"
             # Kill after a random number of deliveries, so each kill lands mid-delivery
             # however fast this machine is.
-            _wait_for(handler, len(handler.received) + rng.randint(1, 30), sender)
+            count = len(handler.received) + rng.randint(1, 30)
+            wait_until(lambda count=count, sender=sender: (len(handler.received) >= count
+                                                           or sender.poll() is not None),
+                       limit=10, every=0.002)
             if attempt < KILLS and sender.poll() is None:  # then let one run finish the queue
                 sender.send_signal(signal.SIGKILL)
                 kills += 1

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections import Counter
 
 from sqlmodel import select
 
 from notifications.render import render
 from schedules.jobs import tick
-from tests.helpers import COORDINATOR, INSTRUCTOR, ROOT, at, form, report
+from tests.helpers import COMITE, COORDINATOR, INSTRUCTOR, ROOT, at, form, report
 from workflow.db import UnitOfWork
 from workflow.models import DueWork
 
@@ -136,7 +135,7 @@ def test_two_processes_ticking_at_once_send_each_reminder_once(desk, db_url):
     signed(desk)
     env = {**os.environ, "COMITE_DATABASE_URL": db_url, "COMITE_NOW": "2022-08-31T18:00",
            "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-c", "from workflow.cli import main; main()", "tick"]
+    command = [*COMITE, "tick"]
     processes = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=120) for p in processes]

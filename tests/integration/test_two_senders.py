@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections import Counter
 
 from sqlmodel import select
 
-from tests.helpers import ROOT, queue_messages
+from tests.helpers import COMITE, ROOT, queue_messages
 from tests.smtp_server import ScriptedHandler, SmtpServer
 from workflow.db import UnitOfWork
 from workflow.models import Outbox
@@ -23,8 +22,7 @@ def test_two_senders_deliver_each_message_once(engine, db_url):
     with SmtpServer(handler) as server:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "COMITE_DATABASE_URL": db_url,
                "COMITE_SMTP_HOST": "127.0.0.1", "COMITE_SMTP_PORT": str(server.port)}
-        senders = [subprocess.Popen([sys.executable, "-c", "from workflow.cli import main; main()",
-                                     "outbox", "send", "--connections", "4"],
+        senders = [subprocess.Popen([*COMITE, "outbox", "send", "--connections", "4"],
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                     env=env) for _ in range(2)]
         outputs = [sender.communicate(timeout=300) for sender in senders]

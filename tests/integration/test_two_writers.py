@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import pytest
 
-from tests.helpers import COORDINATOR, Desk
-
-RUN = [sys.executable, "-c", "from workflow.cli import main; main()"]
+from tests.helpers import COMITE, COORDINATOR, Desk
 
 
 def _race(db_url: str, *commands: list[str]) -> list[subprocess.CompletedProcess[str]]:
     env = {**os.environ, "COMITE_DATABASE_URL": db_url, "COMITE_NOW": "2021-06-22T10:00",
            "COMITE_ACTOR": COORDINATOR}
-    started = [subprocess.Popen([*RUN, *command], env=env, stdout=subprocess.PIPE,
+    started = [subprocess.Popen([*COMITE, *command], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True) for command in commands]
     results = []
     for process, command in zip(started, commands, strict=True):
