@@ -34,6 +34,17 @@ class RetryPolicy:
         return base * rng.uniform(0.5, 1.5)
 
 
+# The statuses of a message as people read them (the stored values stay in JSON).
+STATUS_LABELS = {
+    "held": "en attente de la clôture de séance",
+    "queued": "en file",
+    "inflight": "en cours d'envoi",
+    "retrying": "à réessayer",
+    "sent": "envoyé",
+    "dead": "abandonné",
+}
+
+
 @dataclass(frozen=True)
 class Claimed:
     """What the sender needs of a claimed row, detached from any session."""
@@ -90,8 +101,9 @@ def claim(engine: Engine, *, now: datetime, limit: int) -> list[Claimed]:
 
 
 def record(engine: Engine, message: Claimed, outcome: Any, *, now: datetime,
-           policy: RetryPolicy, rng: random.Random) -> str:
-    """Store what the server said: sent, retrying (with the next attempt time) or dead."""
+           policy: RetryPolicy, rng: random.Random) -> tuple[str, str | None]:
+    """Store what the server said: sent, retrying (with the next attempt time) or dead; returns
+    the status and the error kept with it."""
     kind, reply = outcome
     values: dict[str, Any] = {"claimed_at": None, "last_error": reply}
     if kind == "sent":
@@ -102,11 +114,14 @@ def record(engine: Engine, message: Claimed, outcome: Any, *, now: datetime,
                       next_attempt_at=now + policy.delay(message.attempts, rng))
     else:
         values.update(status="dead")
+        if kind == "temporary":
+            values["last_error"] = (f"{reply} ; abandonné après {message.attempts} essai(s) "
+                                    f"en {(now - message.created_at).days} jour(s)")
     # A bare connection, not an ORM session: this runs once per message sent.
     with engine.execution_options(comite_write=True).begin() as connection:
         connection.execute(update(Outbox).where(col(Outbox.id) == message.id,
                                                 col(Outbox.status) == "inflight").values(**values))
-    return str(values["status"])
+    return str(values["status"]), values["last_error"]
 
 
 def listing(engine: Engine, *, status: str | None = None) -> list[dict[str, Any]]:

@@ -148,6 +148,8 @@ class Delivery:
     mail_from: str
     clock: Callable[[], datetime]
     connections: int = 8
+    # hears each message's fate: (message, status, what the server said or why it was given up)
+    report: Callable[[Claimed, str, str | None], None] | None = None
     policy: RetryPolicy = RetryPolicy()
     rng: random.Random = random.Random()  # noqa: RUF009 - one shared generator is the point
 
@@ -170,6 +172,8 @@ class Delivery:
             while not queue.empty():
                 message = queue.get_nowait()
                 outcome = await mailer.send(build(message, self.mail_from), message.recipient)
-                status = record(self.engine, message, outcome, now=self.clock(),
-                                policy=self.policy, rng=self.rng)
+                status, said = record(self.engine, message, outcome, now=self.clock(),
+                                      policy=self.policy, rng=self.rng)
                 totals[status] += 1
+                if self.report is not None:
+                    self.report(message, status, said)

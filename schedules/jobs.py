@@ -133,6 +133,17 @@ def _monthly_list(uow: UnitOfWork, loaded: Loaded, row: DueWork, now: datetime) 
     return True
 
 
+# What each kind of due work is, as people read it.
+JOB_LABELS = {
+    "report_reminder": "rappel de rapport trimestriel",
+    "report_overdue": "rapport en retard",
+    "report_escalation": "alerte de retard à la préfecture",
+    "end_date_warning": "avertissement de date de fin",
+    "agenda_closing": "rappel de clôture de l'ordre du jour",
+    "session_not_convened": "alerte de session non convoquée",
+    "monthly_list": "liste mensuelle des lauréats",
+}
+
 JOBS: dict[str, Job] = {
     "report_reminder": _report_job("report_due"),
     "report_overdue": _report_job("report_overdue"),

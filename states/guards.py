@@ -214,6 +214,10 @@ def final_report_received(ctx: GuardContext) -> str | None:
     return "le rapport final (avancement 100 %) n'a pas été reçu"
 
 
+# The guards that say who may act at all; the others are conditions that may hold later.
+PERMISSIONS: frozenset[Guard] = frozenset({may_instruct, owner_or_instructor, is_coordinator})
+
+
 def reason_given(ctx: GuardContext) -> str | None:
     if ctx.reason and ctx.reason.strip():
         return None

@@ -12,12 +12,13 @@ from typing import Any
 
 from transitions import Machine, MachineError
 
-from states.guards import GuardContext
+from states.guards import PERMISSIONS, GuardContext
 from states.lifecycle import (
     BY_EVENT,
     INITIAL,
     RULES,
     STATE_LABELS,
+    TERMINAL,
     DossierState,
     Rule,
     allowed_events,
@@ -25,19 +26,30 @@ from states.lifecycle import (
 
 
 class EventRefused(Exception):
-    """An event that the lifecycle does not allow now; carries every reason at once."""
+    """An event that the lifecycle does not allow now; carries every reason at once.
 
-    def __init__(self, event: str, state: DossierState, reasons: list[str]) -> None:
+    ``allowed`` is what the person who tried may do now; ``later`` says the refused event itself
+    becomes possible once its named conditions hold (the state allows it and the person may).
+    """
+
+    def __init__(self, event: str, state: DossierState, reasons: list[str], *,
+                 allowed: list[str] | None = None, later: bool = False) -> None:
         self.event = event
         self.state = state
         self.reasons = reasons
-        self.allowed = allowed_events(state)
+        self.allowed = allowed_events(state) if allowed is None else allowed
+        self.later = later
         super().__init__(self.message)
 
     @property
     def message(self) -> str:
-        allowed = ", ".join(self.allowed) if self.allowed else "aucun (état final)"
-        return f"{'; '.join(self.reasons)}. Actions possibles maintenant : {allowed}"
+        if self.allowed:
+            allowed = ", ".join(self.allowed)
+        else:
+            allowed = "aucune (état final)" if self.state in TERMINAL else "aucune pour vous"
+        later = (f" ; « {self.event} » sera possible une fois ces conditions remplies"
+                 if self.later else "")
+        return f"{'; '.join(self.reasons)}{later}. Actions possibles maintenant : {allowed}"
 
 
 @dataclass
@@ -83,13 +95,26 @@ def refusals(event: str, ctx: GuardContext) -> list[str]:
     return [reason for guard in BY_EVENT[event].guards if (reason := guard(ctx)) is not None]
 
 
+def permitted(rule: Rule, ctx: GuardContext) -> bool:
+    """Whether the person acting may fire this event at all (its permission guards pass)."""
+    return all(guard(ctx) is None for guard in rule.guards if guard in PERMISSIONS)
+
+
+def open_to(state: DossierState, ctx: GuardContext) -> list[str]:
+    """The events of ``state`` that the person acting may fire, in table order."""
+    return [rule.event for rule in RULES if state in rule.sources and permitted(rule, ctx)]
+
+
 def fire(state: DossierState, event: str, ctx: GuardContext) -> DossierState:
-    """The state after ``event``, or EventRefused naming every failed rule."""
+    """The state after ``event``, or EventRefused naming every failed rule and what this person
+    may do instead."""
     if event not in BY_EVENT:
         raise KeyError(event)
-    if state not in BY_EVENT[event].sources:
+    rule = BY_EVENT[event]
+    if state not in rule.sources:
         raise EventRefused(
-            event, state, [f"« {event} » n'est pas possible : le dossier est {STATE_LABELS[state]}"]
+            event, state, [f"« {event} » n'est pas possible : le dossier est {STATE_LABELS[state]}"],
+            allowed=open_to(state, ctx),
         )
     flow = Flow(state)
     try:
@@ -97,7 +122,9 @@ def fire(state: DossierState, event: str, ctx: GuardContext) -> DossierState:
     except MachineError as exc:  # pragma: no cover - sources are checked above
         raise EventRefused(event, state, [str(exc)]) from exc
     if not moved:
-        raise EventRefused(event, state, refusals(event, ctx))
+        others = [name for name in open_to(state, ctx) if name != event]
+        raise EventRefused(event, state, refusals(event, ctx), allowed=others,
+                           later=permitted(rule, ctx))
     return flow.state
 
 

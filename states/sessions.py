@@ -20,7 +20,7 @@ SESSION_RULES: dict[str, tuple[tuple[SessionState, ...], SessionState | None]] =
     "move": ((SessionState.planned, SessionState.convened), None),
 }
 
-SESSION_LABELS = {
+SESSION_LABELS: dict[str, str] = {
     SessionState.planned: "prévue",
     SessionState.convened: "convoquée",
     SessionState.held: "ouverte",

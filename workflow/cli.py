@@ -15,34 +15,38 @@ from typing import Annotated, Any
 
 import typer
 
-from states.lifecycle import RULES
+from states.lifecycle import RULES, DossierState
+from workflow.cli_fr import Typer
 from workflow.errors import InvalidInput
 from workflow.settings import Settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  rich_markup_mode=None, help="comite : guichet de financement et comité de sélection.")
-dossier_app = typer.Typer(no_args_is_help=True, help="Dossiers : dépôt, événements, consultation.")
-session_app = typer.Typer(no_args_is_help=True, help="Sessions du comité de sélection.")
-guichet_app = typer.Typer(no_args_is_help=True, help="Le guichet chargé.")
+app = Typer(help="comite : guichet de financement et comité de sélection.")
+dossier_app = Typer(help="Dossiers : dépôt, événements, consultation.")
+session_app = Typer(help="Sessions du comité de sélection.")
+guichet_app = Typer(help="Le guichet chargé.")
 app.add_typer(dossier_app, name="dossier")
 app.add_typer(session_app, name="session")
 app.add_typer(guichet_app, name="guichet")
 
 _settings = Settings()
+STATES = tuple(state.value for state in DossierState)
 
 
 def settings() -> Settings:
     """The settings of the command being run (rebuilt at each invocation)."""
     return _settings
 
-Actor = Annotated[str | None, typer.Option("--actor", help="Qui agit (ou COMITE_ACTOR).")]
+Actor = Annotated[str | None, typer.Option("--actor", metavar="EMAIL",
+                                           help="Qui agit (ou COMITE_ACTOR).")]
 Json = Annotated[bool, typer.Option("--json", help="Un document JSON.")]
 
 
 @app.callback()
 def _global(
-    db: Annotated[str | None, typer.Option("--db", help="URL de la base (COMITE_DATABASE_URL).")] = None,
-    now: Annotated[str | None, typer.Option("--now", help="Horloge du moteur (COMITE_NOW).")] = None,
+    db: Annotated[str | None, typer.Option("--db", metavar="URL",
+                                           help="URL de la base (COMITE_DATABASE_URL).")] = None,
+    now: Annotated[str | None, typer.Option("--now", metavar="DATE[THH:MM]", help=(
+        "Horloge du moteur (COMITE_NOW) : 2021-05-04, 04/05/2021, avec ou sans heure."))] = None,
 ) -> None:
     global _settings
     _settings = Settings(database_url=db, now=now)
@@ -50,16 +54,16 @@ def _global(
 
 
 def parse_day(text: str | None, field: str) -> date | None:
+    """A date as people type it (``2021-06-22`` or ``22/06/2021``); the field names the culprit."""
+    from workflow.clock import read_day
+
     if text is None:
         return None
-    value = text.strip()
     try:
-        if "/" in value:
-            day, month, year = value.split("/")
-            return date(int(year), int(month), int(day))
-        return date.fromisoformat(value)
+        return read_day(text)
     except ValueError:
-        raise InvalidInput(f"« {text} » n'est pas une date (AAAA-MM-JJ)", field=field) from None
+        raise InvalidInput(f"« {text} » n'est pas une date (AAAA-MM-JJ ou JJ/MM/AAAA)",
+                           field=field) from None
 
 
 def choice(value: str | None, allowed: tuple[str, ...], field: str) -> None:
@@ -89,7 +93,8 @@ def writing(fn: Callable[[Any], Any]) -> Any:
 
 
 @app.command()
-def init(guichet_file: Annotated[Path, typer.Argument(metavar="GUICHET.toml")]) -> None:
+def init(guichet_file: Annotated[Path, typer.Argument(
+        metavar="GUICHET.toml", help="Le fichier du guichet.")]) -> None:
     """Crée ou met à jour le schéma et charge (ou met à jour) le guichet ; idempotent."""
     from workflow import guichet, loading
     from workflow.migrate import upgrade
@@ -115,11 +120,19 @@ def guichet_show(as_json: Json = False) -> None:
     if as_json:
         emit(document)
         return
-    typer.echo(f"{document['name']} ({document['id']}) : enveloppe {document['envelope_eur']} €")
+    from states.guards import ROLE_LABELS
+    from states.money import eur_fr, parse_eur
+    from states.sessions import SESSION_LABELS
+
+    typer.echo(f"{document['name']} ({document['id']}) : enveloppe "
+               f"{eur_fr(parse_eur(document['envelope_eur']))}")
     for d in document["departments"]:
         typer.echo(f"  {d['code']} {d['name']} : {d['prefecture_contact']['email']}")
+    for person in document["staff"]:
+        where = f" du {person['department']}" if person.get("department") else ""
+        typer.echo(f"  {person['name']} <{person['email']}> : {ROLE_LABELS[person['role']]}{where}")
     for s in document["sessions"]:
-        typer.echo(f"  session {s['date']} ({s['state']})")
+        typer.echo(f"  session du {s['date']} : {SESSION_LABELS[s['state']]}")
 
 
 @app.command()
@@ -154,7 +167,7 @@ def diagram() -> None:
 
 
 @dossier_app.command("submit")
-def dossier_submit(file: Annotated[Path, typer.Argument(metavar="FILE.json")],
+def dossier_submit(file: Annotated[Path, typer.Argument(metavar="FICHIER.json")],
                    actor: Actor = None) -> None:
     """Dépose un dossier ; affiche sa référence."""
     from workflow import dossiers
@@ -177,40 +190,52 @@ def dossier_show(reference: Annotated[str, typer.Argument(metavar="REF")],
     if as_json:
         emit(document)
         return
-    typer.echo(f"{document['reference']} [{document['state']}] {document['title']}")
+    from states.lifecycle import STATE_LABELS
+
+    def label(state: str | None) -> str:
+        return STATE_LABELS[state] if state else "—"
+
+    typer.echo(f"{document['reference']} [{label(document['state'])}] {document['title']}")
     for entry in document["history"]:
-        typer.echo(f"  {entry['at']} {entry['event']} {entry['from'] or '—'} → {entry['to']} "
+        typer.echo(f"  {entry['at']} {entry['event']} {label(entry['from'])} → {label(entry['to'])} "
                    f"({entry['actor']}){' : ' + entry['reason'] if entry['reason'] else ''}")
     typer.echo(f"  actions possibles : {', '.join(document['allowed_events']) or 'aucune'}")
 
 
 @dossier_app.command("list")
 def dossier_list(
-    state: Annotated[str | None, typer.Option("--state")] = None,
-    department: Annotated[str | None, typer.Option("--department")] = None,
-    session: Annotated[str | None, typer.Option("--session")] = None,
+    state: Annotated[str | None, typer.Option("--state", metavar="ÉTAT", help=(
+        "État enregistré : " + ", ".join(STATES)))] = None,
+    department: Annotated[str | None, typer.Option("--department", metavar="CODE",
+                                                   help="Département (22, 29…).")] = None,
+    session: Annotated[str | None, typer.Option("--session", metavar="DATE",
+                                                help="Date de la session.")] = None,
     as_json: Json = False,
 ) -> None:
     """Les dossiers, filtrés par état, département ou session."""
-    from states.lifecycle import DossierState
     from workflow import views
 
-    choice(state, tuple(DossierState), "--state")
+    choice(state, STATES, "--state")
     day = parse_day(session, "--session")
     rows = reading(lambda s: views.dossier_list(s, state=state, department=department,
                                                 session_day=day))
     if as_json:
         emit(rows)
         return
+    from states.lifecycle import STATE_LABELS
+    from states.money import eur_fr, parse_eur
+
     for row in rows:
-        typer.echo(f"{row['reference']}  {row['state']:<14} {row['department']}  {row['measure']}  "
-                   f"{row['requested_eur']:>12}  {row['applicant']['name']}")
+        typer.echo(f"{row['reference']}  {STATE_LABELS[row['state']]:<19} {row['department']}  "
+                   f"{row['measure']}  {eur_fr(parse_eur(row['requested_eur'])):>14}  "
+                   f"{row['applicant']['name']}")
 
 
 @dossier_app.command("import")
 def dossier_import(
-    file: Annotated[Path, typer.Argument(metavar="FILE.csv|FILE.xlsx")],
-    mapping: Annotated[Path | None, typer.Option("--mapping", help="Libellés du formulaire "
+    file: Annotated[Path, typer.Argument(metavar="FICHIER.csv|FICHIER.xlsx")],
+    mapping: Annotated[Path | None, typer.Option("--mapping", metavar="FICHIER.toml",
+                                                 help="Libellés du formulaire "
                                                  "(TOML, voir examples/ds-mapping.toml).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Tout vérifier, ne rien écrire.")]
     = False,
@@ -271,7 +296,14 @@ def main() -> None:
         sys.exit(130)
     except Exception as error:  # the one place where errors become exit codes
         if hasattr(error, "format_message") and hasattr(error, "exit_code"):  # usage errors
-            typer.echo(f"comite : {error.format_message()}", err=True)
+            from workflow.cli_fr import french
+
+            text = french(error.format_message())
+            if type(error).__name__ == "NoArgsIsHelpError":  # the help itself
+                typer.echo(text, err=True)
+            else:
+                command = getattr(getattr(error, "ctx", None), "command_path", "comite")
+                typer.echo(f"comite : {text} (voir `{command} --help`)", err=True)
             sys.exit(2)
         typer.echo(f"comite : {message(error)}", err=True)
         sys.exit(exit_code(error))

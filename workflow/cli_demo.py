@@ -89,7 +89,8 @@ def _campaign(engine: Any) -> list[str]:
 
 @app.command()
 def demo(folder: Annotated[Path | None, typer.Option(
-        "--folder", help="Où écrire la base et les courriels (par défaut un dossier temporaire).")]
+        "--folder", metavar="DOSSIER",
+        help="Où écrire la base et les courriels (par défaut un dossier temporaire).")]
          = None) -> None:
     """Démonstration : guichet Bretagne, serveur SMTP local, courriels écrits en .eml."""
     from aiosmtpd.controller import Controller

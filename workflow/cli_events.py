@@ -1,91 +1,111 @@
-"""`comite dossier EVENT REF`: one command per row of the lifecycle table."""
+"""`comite dossier EVENT REF`: one command per row of the lifecycle table.
 
+Each command takes exactly what its row says the event needs (required options are bad usage
+when missing), plus --actor, --if-version and, where the event does not need one, an optional
+--reason recorded in the history.
+"""
+
+import inspect
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from states.lifecycle import Rule
-from workflow.errors import InvalidInput
+from states.lifecycle import STATE_LABELS, Rule
 
-# The options an event reads beyond --actor, --reason and --if-version.
-OPTIONS: dict[str, set[str]] = {
-    "schedule": {"session"},
-    "defer": {"session"},
-    "accept": {"amount"},
-    "resubmit": {"file"},
-    "sign_agreement": {"date"},
-    "submit_report": {"file"},
+# What each input of the table is on the command line: type, metavar, help.
+INPUTS: dict[str, tuple[type, str, str]] = {
+    "session": (str, "DATE", "Date de la session (AAAA-MM-JJ ou JJ/MM/AAAA)."),
+    "amount": (str, "EUROS", "Montant accordé en euros (36000, 36 000 ou 36000,50)."),
+    "reason": (str, "TEXTE", "Motivation, telle que le porteur la lira."),
+    "date": (str, "DATE", "Date de signature (AAAA-MM-JJ ou JJ/MM/AAAA)."),
+    "file": (Path, "FICHIER.json", "Le fichier JSON (formulaire révisé ou rapport)."),
 }
+FILE_HELP = {"resubmit": "Le formulaire révisé (JSON, comme pour dossier submit).",
+             "submit_report": "Le rapport trimestriel (JSON)."}
 
 
-def _refuse_extra(event: str, given: dict[str, Any]) -> None:
-    for name, value in given.items():
-        if value is not None and name not in OPTIONS.get(event, set()):
-            raise InvalidInput(f"option sans objet pour « {event} »", field=f"--{name}")
-
-
-def _arguments(event: str, given: dict[str, Any]) -> dict[str, Any]:
+def _arguments(rule: Rule, given: dict[str, Any]) -> dict[str, Any]:
     """Service keyword arguments from the options, parsed and checked."""
     from states.money import AmountError, parse_eur
     from workflow.cli import parse_day
+    from workflow.errors import InvalidInput
     from workflow.forms import read_json
 
-    wanted = OPTIONS.get(event, set())
     arguments: dict[str, Any] = {}
-    if "session" in wanted:
+    if "session" in rule.needs:
         arguments["session_day"] = parse_day(given["session"], "--session")
-    if "amount" in wanted:
+    if "amount" in rule.needs:
         try:
-            amount = given["amount"]
-            arguments["amount"] = parse_eur(amount) if amount is not None else None
+            arguments["amount"] = parse_eur(given["amount"])
         except AmountError as exc:
             raise InvalidInput(str(exc), field="--amount") from None
-    if "date" in wanted:
+    if "date" in rule.needs:
         arguments["signed_on"] = parse_day(given["date"], "--date")
-    if "file" in wanted:
-        path = given["file"]
-        arguments["data"] = read_json(path) if path is not None else None
-        arguments["file"] = str(path) if path is not None else None
+    if "file" in rule.needs:
+        arguments["data"] = read_json(given["file"])
+        arguments["file"] = str(given["file"])
     return arguments
 
 
-def run_event(event: str, reference: str, *, actor: str | None, reason: str | None,
-              if_version: int | None, **given: Any) -> Any:
+def run_event(rule: Rule, reference: str, *, actor: str | None, reason: str | None = None,
+              if_version: int | None = None, **given: Any) -> Any:
     from workflow import events
     from workflow.cli import settings, writing
     from workflow.dossiers import Request
 
-    _refuse_extra(event, given)
-    arguments = _arguments(event, given)
+    arguments = _arguments(rule, given)
     request = Request(reference=reference, actor=settings().actor(actor), now=settings().instant(),
                       reason=reason, expected_version=if_version)
-    service = getattr(events, event)
+    service = getattr(events, rule.event)
     return writing(lambda uow: service(uow, request, **arguments))
 
 
+def _parameters(rule: Rule) -> list[inspect.Parameter]:
+    def option(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> Any:
+        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                                 default=default)
+
+    parameters = [
+        inspect.Parameter("reference", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                          annotation=Annotated[str, typer.Argument(
+                              metavar="REF", help="Référence du dossier (BZH-2021-0007).")]),
+        option("actor", Annotated[str | None, typer.Option(
+            "--actor", metavar="EMAIL", help="Qui agit (ou COMITE_ACTOR).")], None),
+    ]
+    for name in ("session", "amount", "reason", "date", "file"):
+        kind, metavar, help_text = INPUTS[name]
+        if name == "file":
+            help_text = FILE_HELP.get(rule.event, help_text)
+        if name in rule.needs:
+            parameters.append(option(name, Annotated[kind, typer.Option(
+                f"--{name}", metavar=metavar, help=help_text)]))
+        elif name == "reason":
+            parameters.append(option(name, Annotated[str | None, typer.Option(
+                "--reason", metavar=metavar, help="Pourquoi (gardé dans l'historique).")], None))
+    parameters.append(option("if_version", Annotated[int | None, typer.Option(
+        "--if-version", metavar="N",
+        help="Refuser si le dossier a changé depuis la version N (lue avec dossier show).")], None))
+    return parameters
+
+
 def _command(rule: Rule) -> Any:
-    def command(
-        reference: Annotated[str, typer.Argument(metavar="REF")],
-        actor: Annotated[str | None, typer.Option("--actor", help="Qui agit.")] = None,
-        reason: Annotated[str | None, typer.Option("--reason", help="Motivation.")] = None,
-        amount: Annotated[str | None, typer.Option("--amount", help="Montant en euros.")] = None,
-        session: Annotated[str | None, typer.Option("--session", help="AAAA-MM-JJ.")] = None,
-        file: Annotated[Path | None, typer.Option("--file", help="Fichier JSON.")] = None,
-        date: Annotated[str | None, typer.Option("--date", help="AAAA-MM-JJ.")] = None,
-        if_version: Annotated[int | None, typer.Option(
-            "--if-version", help="Refuser si le dossier a changé depuis cette version.")] = None,
-    ) -> None:
-        dossier = run_event(rule.event, reference, actor=actor, reason=reason,
-                            if_version=if_version, amount=amount, session=session, file=file,
-                            date=date)
-        typer.echo(f"{dossier.reference} : {rule.event} → {dossier.state} "
+    def command(reference: str, **given: Any) -> None:
+        dossier = run_event(rule, reference, **given)
+        typer.echo(f"{dossier.reference} : {rule.label} → {STATE_LABELS[dossier.state]} "
                    f"(version {dossier.version})")
 
-    command.__doc__ = f"{rule.label[0].upper()}{rule.label[1:]} ({', '.join(rule.sources)} → {rule.dest})."
+    parameters = _parameters(rule)
+    command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in parameters}
+    sources = ", ".join(STATE_LABELS[s] for s in rule.sources)
+    label = f"{rule.label[0].upper()}{rule.label[1:]}"
+    command.__doc__ = (f"{label} : {rule.when}.\n\n"
+                       f"Depuis : {sources} ; le dossier devient {STATE_LABELS[rule.dest]}.")
     return command
 
 
 def register(app: typer.Typer, rules: tuple[Rule, ...]) -> None:
     for rule in rules:
-        app.command(rule.event)(_command(rule))
+        app.command(rule.event, short_help=f"{rule.label[0].upper()}{rule.label[1:]}.")(
+            _command(rule))

@@ -5,10 +5,11 @@ from typing import Annotated, Any
 import typer
 
 from workflow.cli import Json, app, choice, emit, reading, settings
+from workflow.cli_fr import Typer
 from workflow.errors import InvalidInput
 
-outbox_app = typer.Typer(no_args_is_help=True, help="La file des courriels.")
-notifications_app = typer.Typer(no_args_is_help=True, help="Les gabarits des courriels.")
+outbox_app = Typer(help="La file des courriels.")
+notifications_app = Typer(help="Les gabarits des courriels.")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(notifications_app, name="notifications")
 
@@ -23,43 +24,52 @@ def smtp_settings() -> Any:
 
 @outbox_app.command("list")
 def outbox_list(
-    status: Annotated[str | None, typer.Option("--status", help="held, queued, inflight, "
-                                               "retrying, sent ou dead.")] = None,
+    status: Annotated[str | None, typer.Option("--status", metavar="ÉTAT", help=(
+        "held (attend la clôture), queued, inflight, retrying (à réessayer), sent ou dead "
+        "(abandonné)."))] = None,
     as_json: Json = False,
 ) -> None:
     """Les messages, leur état, leurs essais et la dernière erreur."""
-    from notifications.outbox import listing
+    from notifications.outbox import STATUS_LABELS, listing
 
-    choice(status, ("held", "queued", "inflight", "retrying", "sent", "dead"), "--status")
+    choice(status, tuple(STATUS_LABELS), "--status")
     rows = listing(settings().engine, status=status)
     if as_json:
         emit(rows)
         return
     for row in rows:
-        typer.echo(f"{row['id']:>5}  {row['status']:<8} {row['attempts']}  {row['to']:<40} "
-                   f"{row['subject']}")
+        typer.echo(f"{row['id']:>5}  {STATUS_LABELS[row['status']]:<11} {row['attempts']} essai(s)  "
+                   f"{row['to']:<40} {row['subject']}")
+        if row["last_error"]:
+            typer.echo(f"       dernière erreur : {row['last_error']}")
 
 
 @outbox_app.command("send")
 def outbox_send(
-    connections: Annotated[int, typer.Option("--connections", min=1, max=32,
+    connections: Annotated[int, typer.Option("--connections", min=1, max=32, metavar="N",
                                              help="Connexions SMTP en parallèle.")] = 8,
 ) -> None:
     """Envoie ce qui est dû, avec nouvel essai des erreurs temporaires."""
     import asyncio
 
+    from notifications.outbox import STATUS_LABELS
     from notifications.smtp import Delivery, SmtpMailer
+
+    def told(message: Any, status: str, said: str | None) -> None:
+        if status != "sent":
+            typer.echo(f"n°{message.id} à {message.recipient} : {STATUS_LABELS[status]} ({said})")
 
     config = smtp_settings()
     delivery = Delivery(settings().engine, lambda: SmtpMailer(config), config.mail_from,
-                        settings().instant, connections=connections)
+                        settings().instant, connections=connections, report=told)
     totals = asyncio.run(delivery.run())
     typer.echo(f"{totals['sent']} envoyé(s), {totals['retrying']} à réessayer, "
                f"{totals['dead']} abandonné(s), {totals['requeued']} repris après interruption")
 
 
 @outbox_app.command("retry")
-def outbox_retry(message: Annotated[int, typer.Argument(metavar="ID")]) -> None:
+def outbox_retry(message: Annotated[int, typer.Argument(
+        metavar="ID", help="Numéro du message (outbox list).")]) -> None:
     """Remet en file un message abandonné (même Message-ID)."""
     from notifications.outbox import retry
 
@@ -68,7 +78,7 @@ def outbox_retry(message: Annotated[int, typer.Argument(metavar="ID")]) -> None:
 
 
 @notifications_app.command("preview")
-def preview(name: Annotated[str, typer.Argument(metavar="NAME")],
+def preview(name: Annotated[str, typer.Argument(metavar="GABARIT")],
             html: Annotated[bool, typer.Option("--html", help="La partie HTML.")] = False) -> None:
     """Affiche un gabarit rendu avec son contexte d'exemple."""
     from notifications.render import names, render

@@ -6,15 +6,16 @@ from typing import Annotated
 import typer
 
 from workflow.cli import Json, app, emit, reading
+from workflow.cli_fr import Typer
 
-report_app = typer.Typer(no_args_is_help=True, help="Ce que la préfecture transmet.")
+report_app = Typer(help="Ce que la préfecture transmet.")
 app.add_typer(report_app, name="report")
 
 
 @report_app.command("monthly")
 def monthly(
-    month: Annotated[str, typer.Option("--month", help="AAAA-MM")],
-    output: Annotated[Path, typer.Option("--output", help="FICHIER.csv ou FICHIER.xlsx")],
+    month: Annotated[str, typer.Option("--month", metavar="AAAA-MM", help="Le mois.")],
+    output: Annotated[Path, typer.Option("--output", metavar="FICHIER", help="FICHIER.csv ou FICHIER.xlsx")],
 ) -> None:
     """La liste des lauréats à la fin du mois, en CSV ou XLSX selon l'extension."""
     from reports.monthly import write

@@ -11,19 +11,22 @@ from workflow.cli import app, settings
 def tick_command() -> None:
     """Exécute une fois tout le travail planifié dû à l'horloge du moteur (relances, listes)."""
     from notifications.render import render
-    from schedules.jobs import tick
+    from schedules.jobs import JOB_LABELS, tick
 
     done = tick(settings().engine, now=settings().instant(), render=render)
     if not done:
         typer.echo("rien à faire")
     for kind, count in sorted(done.items()):
-        typer.echo(f"{kind} : {count}")
+        name, _, note = kind.partition(" ")
+        typer.echo(f"{JOB_LABELS[name]}{' ' + note if note else ''} : {count}")
 
 
 @app.command("serve")
 def serve_command(
-    connections: Annotated[int, typer.Option("--connections", min=1, max=32)] = 8,
-    poll: Annotated[float, typer.Option("--poll", help="Secondes entre deux relèves.")] = 5.0,
+    connections: Annotated[int, typer.Option("--connections", min=1, max=32, metavar="N",
+                                             help="Connexions SMTP en parallèle.")] = 8,
+    poll: Annotated[float, typer.Option("--poll", metavar="SECONDES",
+                                        help="Secondes entre deux relèves.")] = 5.0,
 ) -> None:
     """Le service : relances chaque minute et envoi continu des courriels (SIGTERM pour arrêter)."""
     import asyncio

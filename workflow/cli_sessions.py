@@ -7,7 +7,7 @@ import typer
 
 from workflow.cli import Actor, Json, emit, parse_day, reading, session_app, settings, writing
 
-Day = Annotated[str, typer.Argument(metavar="DATE", help="Date de la session (AAAA-MM-JJ).")]
+Day = Annotated[str, typer.Argument(metavar="DATE", help="Date de la session (AAAA-MM-JJ ou JJ/MM/AAAA).")]
 
 
 @session_app.command("list")
@@ -19,9 +19,12 @@ def session_list(as_json: Json = False) -> None:
     if as_json:
         emit(rows)
         return
+    from states.sessions import SESSION_LABELS
+
     for row in rows:
         moved = f" (déplacée du {row['moved_from']})" if row["moved_from"] else ""
-        typer.echo(f"{row['date']}  {row['state']:<9} {row['agenda_size']} dossier(s){moved}")
+        typer.echo(f"{row['date']}  {SESSION_LABELS[row['state']]:<9} {row['agenda_size']} "
+                   f"dossier(s){moved}")
 
 
 @session_app.command("show")
@@ -35,13 +38,18 @@ def session_show(day: Day, as_json: Json = False) -> None:
     if as_json:
         emit(document)
         return
-    typer.echo(f"session du {document['date']} ({document['state']})")
+    from states.lifecycle import BY_EVENT
+    from states.sessions import SESSION_LABELS
+
+    typer.echo(f"session du {document['date']} : {SESSION_LABELS[document['state']]}")
     for item in document["agenda"]:
-        typer.echo(f"  {item['position']}. {item['reference']}  {item['decision'] or 'à décider'}")
+        decision = BY_EVENT[item["decision"]].label if item["decision"] else "à décider"
+        typer.echo(f"  {item['position']}. {item['reference']}  {decision}")
 
 
 def _lifecycle(name: str, help_text: str) -> None:
     def command(day: Day, actor: Actor = None) -> None:
+        from states.sessions import SESSION_LABELS
         from workflow import sessions
 
         service = getattr(sessions, "open_session" if name == "open" else name)
@@ -49,7 +57,7 @@ def _lifecycle(name: str, help_text: str) -> None:
         now = settings().instant()
         committee = writing(lambda uow: service(uow, day=when, actor=settings().actor(actor),
                                                 now=now))
-        typer.echo(f"session du {committee.day.isoformat()} : {committee.state}")
+        typer.echo(f"session du {committee.day.isoformat()} : {SESSION_LABELS[committee.state]}")
 
     command.__doc__ = help_text
     session_app.command(name)(command)
@@ -61,7 +69,8 @@ _lifecycle("close", "Clôt la séance : chaque dossier décidé ou reporté ; d�
 
 
 @session_app.command("move")
-def session_move(day: Day, new_day: Annotated[str, typer.Argument(metavar="NEW_DATE")],
+def session_move(day: Day, new_day: Annotated[str, typer.Argument(metavar="NOUVELLE_DATE",
+                                                                  help="Sa nouvelle date.")],
                  actor: Actor = None) -> None:
     """Déplace une session prévue ou convoquée ; ses dossiers la suivent."""
     from workflow import sessions
@@ -70,12 +79,14 @@ def session_move(day: Day, new_day: Annotated[str, typer.Argument(metavar="NEW_D
     now = settings().instant()
     committee = writing(lambda uow: sessions.move(uow, day=when, new_day=to,
                                                   actor=settings().actor(actor), now=now))
-    typer.echo(f"session déplacée au {committee.day.isoformat()} ({committee.state})")
+    from states.sessions import SESSION_LABELS
+
+    typer.echo(f"session déplacée au {committee.day.isoformat()} ({SESSION_LABELS[committee.state]})")
 
 
 @session_app.command("minutes")
 def session_minutes(day: Day, output: Annotated[Path, typer.Option(
-        "--output", help="FICHIER.html ou FICHIER.pdf")]) -> None:
+        "--output", metavar="FICHIER", help="FICHIER.html ou FICHIER.pdf")]) -> None:
     """Le procès-verbal de la session (figé à la clôture ; projet avant)."""
     from reports.minutes import write
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -25,12 +25,30 @@ class FixedClock:
         return self.instant
 
 
+def read_day(text: str) -> date:
+    """A day as people write it: ``2021-06-22`` or ``22/06/2021`` (ValueError otherwise)."""
+    value = text.strip()
+    if "/" in value:
+        day, month, year = value.split("/")
+        if len(year) != 4:
+            raise ValueError(text)
+        return date(int(year), int(month), int(day))
+    return date.fromisoformat(value)
+
+
 def parse_instant(text: str, tz: str = "Europe/Paris") -> datetime:
-    """An ISO date or datetime; without an offset it is read in the guichet's timezone."""
-    value = datetime.fromisoformat(text.strip())
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(tz))
-    return value.astimezone(UTC)
+    """A day, with or without a time (``2021-05-04``, ``04/05/2021 10:00``,
+    ``2021-05-04T10:00+02:00``), read in the guichet's timezone when it carries no offset."""
+    value = text.strip()
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        day, _, clock = value.replace("T", " ", 1).partition(" ")
+        instant = datetime.combine(read_day(day), time.fromisoformat(clock.strip()) if clock
+                                   else time())
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=ZoneInfo(tz))
+    return instant.astimezone(UTC)
 
 
 def local_day(instant: datetime, tz: str) -> date:

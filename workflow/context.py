@@ -67,8 +67,14 @@ def guichet(session: Session, *, lock: bool = False) -> Loaded:
     return Loaded(row)
 
 
+def normal_reference(reference: str) -> str:
+    """References are written in capitals (``BZH-2021-0007``); people may type them otherwise."""
+    return reference.strip().upper()
+
+
 def find(session: Session, reference: str) -> Dossier:
-    dossier = session.exec(select(Dossier).where(Dossier.reference == reference.strip())).first()
+    dossier = session.exec(
+        select(Dossier).where(Dossier.reference == normal_reference(reference))).first()
     if dossier is None:
         raise NotFound(f"aucun dossier {reference}", field="REF")
     return dossier
@@ -112,7 +118,7 @@ def for_event(session: Session, reference: str, email: str | None, *,
         .join(Guichet, col(Guichet.id) == col(Dossier.guichet_id))
         .outerjoin(Staff, and_(col(Staff.guichet_id) == col(Guichet.id),
                                func.lower(Staff.email) == email, col(Staff.active)))
-        .where(Dossier.reference == reference.strip())
+        .where(Dossier.reference == normal_reference(reference))
     )
     if lock_guichet:
         # First, on its own: once the lock is ours, the read below sees what the previous holder

@@ -7,11 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from workflow.clock import Clock, FixedClock, SystemClock, parse_instant
 from workflow.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 @dataclass
@@ -29,14 +31,15 @@ class Settings:
 
     @cached_property
     def clock(self) -> Clock:
-        text = self.now or self.environ.get("COMITE_NOW")
-        if not text:
+        # an empty --now is a mistake; an empty COMITE_NOW is the usual way to unset it
+        text = self.now if self.now is not None else (self.environ.get("COMITE_NOW") or None)
+        if text is None:
             return SystemClock()
         try:
             return FixedClock(parse_instant(text))
         except ValueError:
-            raise InvalidInput(f"« {text} » n'est pas une date ISO 8601 (ex. 2021-06-22T10:00)",
-                               field="--now") from None
+            raise InvalidInput(f"« {text} » n'est pas une date (2021-06-22, 22/06/2021, avec ou "
+                               "sans heure : 2021-06-22T10:00)", field="--now") from None
 
     def instant(self) -> datetime:
         return self.clock.now()

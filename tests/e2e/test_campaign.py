@@ -173,7 +173,7 @@ def test_the_installed_command_never_shows_a_traceback(db_url):
     assert done.returncode == 0, done.stderr
     done = subprocess.run([*COMITE, "session", "convene", "2021-06-22"], env=env,
                           capture_output=True, text=True)
-    assert done.returncode == 0 and "convened" in done.stdout
+    assert done.returncode == 0 and "convoquée" in done.stdout
     done = subprocess.run([*COMITE, "session", "open", "2021-06-22"], env=env, capture_output=True,
                           text=True)
     assert done.returncode == 1

@@ -33,8 +33,8 @@ def test_bad_options_exit_2_naming_the_option(cli, args, field):
 
 
 @pytest.mark.parametrize(("args", "field"), [
-    (["--amount", "beaucoup"], "--amount"),
-    (["--amount", "12,345"], "--amount"),
+    (["--amount", "beaucoup", "--reason", "r"], "--amount"),
+    (["--amount", "12,345", "--reason", "r"], "--amount"),
     (["--session", "2021-06-22"], "--session"),
     (["--file", "x.json"], "--file"),
 ])
@@ -58,8 +58,8 @@ def test_the_actor_can_come_from_the_environment(cli, submitted, monkeypatch):
 
 
 def test_a_refusal_names_the_rule_and_the_events_allowed_now(cli, submitted):
-    result = cli("dossier", "accept", submitted, "--amount", "100", actor=COORDINATOR,
-                 now="2021-05-10T10:00")
+    result = cli("dossier", "accept", submitted, "--amount", "100", "--reason", "r",
+                 actor=COORDINATOR, now="2021-05-10T10:00")
     assert result.code == 1
     assert "déposé" in result.err and "start_instruction, withdraw" in result.err
 

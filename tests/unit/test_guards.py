@@ -113,7 +113,24 @@ def test_fire_reports_every_failed_guard_at_once():
     with pytest.raises(EventRefused) as refused:
         fire(DossierState.committee, "accept", ctx(actor=INSTR_29, reason=None, room=0))
     assert len(refused.value.reasons) == 3
-    assert refused.value.allowed == ["defer", "accept", "request_revision", "refuse", "withdraw"]
+    assert refused.value.allowed == ["withdraw"]  # an instructor decides nothing
+    assert "sera possible" not in refused.value.message
+
+
+def test_a_refusal_by_a_condition_says_the_event_comes_once_it_holds_and_lists_the_others():
+    with pytest.raises(EventRefused) as refused:
+        fire(DossierState.committee, "accept", ctx(reason=None))
+    assert refused.value.allowed == ["defer", "request_revision", "refuse", "withdraw"]
+    assert "« accept » sera possible une fois ces conditions remplies" in refused.value.message
+    assert refused.value.message.endswith(
+        "Actions possibles maintenant : defer, request_revision, refuse, withdraw")
+
+
+def test_what_is_possible_now_is_what_this_person_may_do():
+    with pytest.raises(EventRefused) as refused:
+        fire(DossierState.submitted, "accept", ctx(actor=INSTR_22))
+    assert refused.value.allowed == []
+    assert "aucune pour vous" in refused.value.message
 
 
 def test_fire_from_a_wrong_state_names_the_state_and_what_is_allowed():
@@ -126,4 +143,4 @@ def test_fire_from_a_wrong_state_names_the_state_and_what_is_allowed():
 def test_terminal_state_allows_nothing():
     with pytest.raises(EventRefused) as refused:
         fire(DossierState.refused, "withdraw", ctx())
-    assert "aucun (état final)" in refused.value.message
+    assert "aucune (état final)" in refused.value.message
