@@ -24,9 +24,10 @@ class Cli:
     db: Path | str  # a SQLite file, or any database URL
     capsys: pytest.CaptureFixture[str]
     monkeypatch: pytest.MonkeyPatch
+    program: str = "comite"  # argv[0], as the person typed it
 
     def __call__(self, *args: str, now: str | None = None, actor: str | None = None) -> Result:
-        argv = ["comite", "--db", str(self.db)]
+        argv = [self.program, "--db", str(self.db)]
         if now is not None:
             argv += ["--now", now]
         argv += list(args)

@@ -289,7 +289,7 @@ def main() -> None:
     from workflow.errors import exit_code, message
 
     try:
-        _command()(standalone_mode=False)
+        _command()(standalone_mode=False, prog_name="comite")
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except typer.Abort:

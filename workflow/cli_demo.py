@@ -4,6 +4,7 @@ short scripted campaign whose every email lands as an .eml file a newcomer can o
 import asyncio
 import json
 import socket
+import sys
 import tempfile
 from collections import Counter
 from datetime import date, datetime
@@ -129,5 +130,7 @@ def demo(folder: Annotated[Path | None, typer.Option(
     typer.echo(f"Courriels remis au serveur SMTP local (127.0.0.1:{port}) : {totals['sent']} ; "
                f"{handler.count} fichiers .eml dans {mails}")
     typer.echo(f"Base de démonstration : {database}")
-    typer.echo(f"  comite --db {database} dossier show {references[0]}")
-    typer.echo(f"  comite --db {database} outbox list")
+    # the command as it was typed (.venv/bin/comite): the hints work without activating the venv
+    command = sys.argv[0] if Path(sys.argv[0]).name == "comite" else "comite"
+    typer.echo(f"  {command} --db {database} dossier show {references[0]}")
+    typer.echo(f"  {command} --db {database} outbox list")

@@ -36,6 +36,7 @@ WORDS: tuple[tuple[str, str], ...] = (
     (r"^Missing argument '([^']+)'\.", r"argument manquant : \1"),
     (r"^Missing option '([^']+)'\.", r"option obligatoire manquante : \1"),
     (r"^Missing parameter: (.+)", r"paramètre manquant : \1"),
+    (r"^Missing command\.", "commande manquante"),
     (r"^No such option: (\S+)", r"option inconnue : \1"),
     (r"Did you mean (\S+)\?", r"vouliez-vous dire \1 ?"),
     (r"\(Possible options: ([^)]*)\)", r"(options possibles : \1)"),

@@ -23,3 +23,25 @@ def test_the_demo_delivers_every_message_as_an_eml_file(tmp_path, capsys, monkey
                 for f in files]
     assert any("accord de financement" in s for s in subjects)
     assert any(s.startswith("Convocation") for s in subjects)
+
+
+def test_the_demo_hints_name_the_command_as_it_was_typed(tmp_path, capsys, monkeypatch):
+    cli = Cli(tmp_path / "unused.db", capsys, monkeypatch, program=".venv/bin/comite")
+    output = cli.ok("demo", "--folder", str(tmp_path / "demo"))
+    assert f"  .venv/bin/comite --db {tmp_path / 'demo' / 'demo.db'} dossier show" in output
+
+
+def test_the_walkthrough_runs_from_the_repository_root_without_an_activated_venv():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PATH": "/usr/bin:/bin",
+           "COMITE": str(Path(sys.executable).with_name("comite"))}
+    done = subprocess.run(["sh", "examples/walkthrough.sh"], cwd=root, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "BZH-2021-0001 [accepté]" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
