@@ -1,25 +1,18 @@
-"""One Jinja2 environment: HTML autoescaped, undefined variables are errors, subjects one line."""
+"""One Jinja2 environment: HTML autoescaped, undefined variables are errors, subjects one line;
+French typography (workflow.french) on every part."""
 
 from __future__ import annotations
 
 import re
-from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from states.money import eur_fr
+from workflow.french import FILTERS, typography
 
 TEMPLATES = Path(__file__).parent / "templates"
-
-
-def date_fr(value: date | str) -> str:
-    from babel.dates import format_date
-
-    day = date.fromisoformat(value) if isinstance(value, str) else value
-    return format_date(day, "EEEE d MMMM y", locale="fr_FR")
 
 
 @cache
@@ -34,8 +27,7 @@ def environment(override: str | None = None) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["date_fr"] = date_fr
-    env.filters["eur"] = eur_fr
+    env.filters.update(FILTERS)
     return env
 
 
@@ -50,9 +42,9 @@ def render(name: str, context: dict[str, Any], *, override: str | None = None,
     from notifications.ics import from_context
 
     env = environment(override)
-    subject = one_line(env.get_template(f"{name}.subject.j2").render(context))
-    text = env.get_template(f"{name}.txt.j2").render(context)
-    html = env.get_template(f"{name}.html.j2").render(context)
+    subject = typography(one_line(env.get_template(f"{name}.subject.j2").render(context)))
+    text = typography(env.get_template(f"{name}.txt.j2").render(context))
+    html = typography(env.get_template(f"{name}.html.j2").render(context))
     return subject, text, html, from_context(context)
 
 

@@ -16,7 +16,23 @@ _DOSSIER: dict[str, Any] = {
     "revision": 1,
     "requested_cents": 3_600_000,
     "reason": "Projet exemplaire, méthode participative solide.",
+    "contact": {"office": "Préfecture du Finistère (contact fictif)",
+                "address": "1 rue de l'Exemple, 29000 Quimper",
+                "email": "pref29.relance@example.org", "instructor": "Léa Bernard-Exemple",
+                "instructor_email": "instructeur.29@example.org"},
 }
+_APPEAL = ("Cette décision peut être contestée dans un délai de deux mois à compter de sa "
+           "notification, par un recours gracieux adressé au préfet de la région Bretagne ou par "
+           "un recours contentieux devant le tribunal administratif de Rennes. Le tribunal "
+           "administratif peut être saisi par l'application Télérecours citoyens, sur le site "
+           "www.telerecours.fr.")
+_AGENDA = [
+    {"reference": "BZH-2021-0007", "applicant": "Ville de Kerbras-Test",
+     "title": "Portail citoyen et prise de rendez-vous", "measure": "3c",
+     "requested_cents": 3_600_000},
+    {"reference": "BZH-2021-0008", "applicant": "Communauté de communes du Blavet-Test",
+     "title": "Formation des agents au numérique", "measure": "3b", "requested_cents": 1_250_050},
+]
 _STAFF: dict[str, Any] = {"guichet": _DOSSIER["guichet"], "name": "Claire Dupont-Exemple"}
 _SESSION = {"session_day": date(2021, 10, 19), "old_day": date(2021, 11, 4)}
 _REPORT = {"period": "2021-Q4", "due_on": date(2022, 1, 15)}
@@ -35,12 +51,16 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "instruction_started": _dossier(),
     "scheduled": _dossier(session_day=_SESSION["session_day"]),
     "deferred": _dossier(session_day=_SESSION["session_day"]),
-    "decision_accepted": _dossier(awarded_cents=3_000_000),
-    "decision_revision": _dossier(),
-    "decision_refused": _dossier(),
+    "decision_accepted": _dossier(awarded_cents=3_000_000, appeal=_APPEAL),
+    "decision_revision": _dossier(appeal=_APPEAL, resubmit_by=date(2021, 9, 1)),
+    "decision_refused": _dossier(appeal=_APPEAL),
     "resubmitted": _dossier(revision=2),
-    "agreement_sent": _dossier(awarded_cents=3_000_000),
-    "agreement_signed": _dossier(periods=["2021-Q3", "2021-Q4", "2022-Q1"]),
+    "agreement_sent": _dossier(awarded_cents=3_000_000, agreement_file="convention-BZH-2021-0007.html",
+                               return_to="Préfecture du Finistère, 1 rue de l'Exemple, 29000 Quimper"),
+    "agreement_signed": _dossier(periods=[
+        {"period": "2021-Q3", "due_on": date(2021, 10, 15)},
+        {"period": "2021-Q4", "due_on": date(2022, 1, 17)},
+        {"period": "2022-Q1", "due_on": date(2022, 4, 15)}]),
     "report_received": _dossier(period="2021-Q4", percent_done=60),
     "completed": _dossier(),
     "withdrawn": _dossier(),
@@ -48,12 +68,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "report_due": _dossier(**_REPORT),
     "report_overdue": _dossier(**_REPORT),
     "end_date_warning": _dossier(end_date=date(2023, 3, 31), results_deadline=date(2022, 12, 31)),
-    "report_escalation": _staff(**_dossier(**_REPORT, days_late=30), name="Préfecture du 29"),
-    "session_convened": _staff(agenda=["BZH-2021-0007", "BZH-2021-0008"],
-                               session_day=_SESSION["session_day"]),
+    "report_escalation": _staff(**{k: v for k, v in _dossier(**_REPORT, days_late=1873).items()
+                                   if k != "contact"}, name="Préfecture du 29"),
+    "session_convened": _staff(agenda=_AGENDA, session_day=_SESSION["session_day"],
+                               start="9 h 30", end="12 h 30",
+                               place="Préfecture de région, salle de l'Exemple, Rennes",
+                               visio_url="https://visio.example.org/comite-bzh"),
     "session_moved_member": _staff(**_SESSION),
     "agenda_closing": _staff(session_day=_SESSION["session_day"], closes_on=date(2021, 10, 12),
                              agenda_size=4),
-    "session_not_convened": _staff(session_day=_SESSION["session_day"]),
-    "monthly_list": _staff(month="2021-10", count=12),
+    "session_not_convened": _staff(session_day=date(2022, 2, 1)),
+    "monthly_list": _staff(month="2021-10", count=1234),
 }

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
+from notifications.ics import method
 from notifications.outbox import Claimed, RetryPolicy, claim, record, requeue_stuck
 from notifications.render import one_line
 
@@ -74,10 +75,15 @@ def build(message: Claimed, mail_from: str) -> EmailMessage:
     email.set_content(message.text)
     email.add_alternative(message.html, subtype="html")
     if message.ics:
-        email.add_alternative(message.ics, subtype="calendar", params={"method": "REQUEST"})
+        # inline, as calendars read an invitation, and as a file for those that only open files
+        kind = method(message.ics)
+        email.add_alternative(message.ics, subtype="calendar", params={"method": kind})
+        email.add_attachment(message.ics, subtype="calendar", charset="utf-8",
+                             filename="invitation.ics", params={"method": kind})
     if message.attachment:
         name, content = message.attachment
-        email.add_attachment(content, subtype="csv", charset="utf-8", filename=name)
+        email.add_attachment(content, subtype=name.rsplit(".", 1)[-1], charset="utf-8",
+                             filename=name)
     return email
 
 

@@ -23,7 +23,7 @@ LABELS = {"accept": "accord", "request_revision": "à revoir", "refuse": "refus"
 
 @cache
 def _environment() -> Environment:
-    from notifications.render import date_fr
+    from workflow.french import date_fr
 
     env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                       autoescape=select_autoescape(enabled_extensions=("html.j2",)),

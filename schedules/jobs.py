@@ -82,6 +82,7 @@ def _report_job(template: str) -> Job:
                                             days_late=(loaded.today(now) - due_on).days,
                                             name=department.contact_name)
         context_.pop("guichet")
+        context_.pop("contact")  # the prefecture is the contact: it needs no pointer to itself
         messages.to_person(uow, loaded, department.contact_email, template,
                            key=f"due:{row.key}", now=now, **context_)
         return True

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import select
 
-from schedules.calendar import report_periods
+from schedules.calendar import report_due, report_periods
 from states.eligibility import Candidate, forfait_for, problems
 from states.lifecycle import COMMITTED, DossierState
 from states.money import eur_json
 from states.periods import Quarter
-from workflow import context, due
+from workflow import context, due, messages
 from workflow.dossiers import Request, Step, begin, form_fields
 from workflow.forms import ReportForm, dossier_form, report_form
 from workflow.models import AgendaItem, CommitteeSession, Dossier, Report
@@ -111,7 +111,7 @@ def accept(uow: Any, request: Request, *, amount: int | None) -> Dossier:
     _close_item(step, "accept")
     audit = step.apply("accept", ctx, data={"awarded_eur": eur_json(amount)},
                        awarded_cents=amount)
-    step.tell_owner(audit, awarded_cents=amount)
+    step.tell_owner(audit, awarded_cents=amount, appeal=messages.appeal(step.loaded))
     return dossier
 
 
@@ -121,7 +121,10 @@ def _decide(event: str) -> Callable[[Any, Request], Dossier]:
         ctx = step.snapshot()
         _close_item(step, event)
         audit = step.apply(event, ctx)
-        step.tell_owner(audit)
+        within = step.loaded.config.decisions.resubmit_within_days
+        resubmit_by = (step.loaded.today(request.now) + timedelta(days=within)
+                       if within and event == "request_revision" else None)
+        step.tell_owner(audit, appeal=messages.appeal(step.loaded), resubmit_by=resubmit_by)
         return step.dossier
 
     decide.__name__ = event
@@ -157,7 +160,14 @@ def resubmit(uow: Any, request: Request, *, data: Any, file: str | None) -> Doss
 def send_agreement(uow: Any, request: Request) -> Dossier:
     step = begin(uow, request)
     audit = step.apply("send_agreement", step.snapshot())
-    step.tell_owner(audit, awarded_cents=step.dossier.awarded_cents)
+    loaded, dossier = step.loaded, step.dossier
+    contact = messages.owner_contact(loaded, dossier.department)
+    return_to = loaded.config.agreement.return_to or ", ".join(
+        part for part in (contact["office"], contact["address"]) if part)
+    document = messages.agreement_document(loaded, messages.dossier_context(
+        loaded, dossier, awarded_cents=dossier.awarded_cents, today=loaded.today(request.now)))
+    step.tell_owner(audit, awarded_cents=dossier.awarded_cents, return_to=return_to,
+                    agreement_file=document[0] if document else None, attachment=document)
     return step.dossier
 
 
@@ -168,8 +178,10 @@ def sign_agreement(uow: Any, request: Request, *, signed_on: date | None) -> Dos
                        signed_on=signed_on)
     assert signed_on is not None
     due.after_signature(step.session, step.loaded, step.dossier)
-    step.tell_owner(audit, periods=[str(q) for q in report_periods(signed_on,
-                                                                   step.dossier.end_date)])
+    days_after = step.loaded.config.report.report_due_days
+    step.tell_owner(audit, periods=[
+        {"period": str(q), "due_on": report_due(q, days_after)}
+        for q in report_periods(signed_on, step.dossier.end_date)])
     return step.dossier
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -73,6 +73,40 @@ class Rules(_Strict):
 class Contact(_Strict):
     name: Line
     email: Email
+    address: Line | None = None  # postal address, on one line
+
+
+class DecisionSettings(_Strict):
+    """What a decision email says beyond the motivation: how to contest it, by when to rework."""
+
+    authority: Line = "le préfet"  # whom a recours gracieux is addressed to
+    tribunal: Line = "le tribunal administratif territorialement compétent"
+    appeal: str | None = None  # the whole « voies et délais de recours » text, replacing ours
+    resubmit_within_days: Annotated[int, Field(ge=1, le=365)] | None = None
+
+    def appeal_text(self) -> str:
+        if self.appeal:
+            return " ".join(self.appeal.split())
+        return (f"Cette décision peut être contestée dans un délai de deux mois à compter de sa "
+                f"notification, par un recours gracieux adressé à {self.authority} ou par un "
+                f"recours contentieux devant {self.tribunal}. Le tribunal administratif peut être "
+                "saisi par l'application Télérecours citoyens, sur le site www.telerecours.fr.")
+
+
+class AgreementSettings(_Strict):
+    """The financial agreement sent to a laureate."""
+
+    template: str | None = None  # a Jinja2 file beside the guichet file, attached to the email
+    return_to: Line | None = None  # where the signed agreement goes (else the prefecture's address)
+
+
+class CommitteeSettings(_Strict):
+    """Where and when the selection committee meets (the convocation and its invitation)."""
+
+    start: time = time(9, 30)
+    hours: Annotated[int, Field(ge=1, le=12)] = 3
+    place: Line | None = None
+    visio_url: Annotated[str, Field(pattern=r"^https://\S+$")] | None = None
 
 
 class DepartmentEntry(_Strict):
@@ -128,6 +162,9 @@ class GuichetFile(_Strict):
     report: ReportSettings = ReportSettings()
     calendar: CalendarSettings = CalendarSettings()
     smtp: SmtpSettings = SmtpSettings()
+    decisions: DecisionSettings = DecisionSettings()
+    agreement: AgreementSettings = AgreementSettings()
+    committee: CommitteeSettings = CommitteeSettings()
 
     @cached_property
     def department_codes(self) -> frozenset[str]:
@@ -143,6 +180,13 @@ class GuichetFile(_Strict):
     @cached_property
     def exclusions(self) -> tuple[Exclusion, ...]:
         return tuple(Exclusion(e.code, e.label, tuple(e.keywords)) for e in self.rules.exclusions)
+
+    def department(self, code: str) -> DepartmentEntry:
+        return next(d for d in self.departments if d.code == code)
+
+    def instructor_of(self, code: str) -> StaffEntry | None:
+        return next((p for p in self.staff if p.role == "instructor" and p.department == code),
+                    None)
 
     def pool_of(self, measure: str) -> str | None:
         """The separate envelope a measure draws on, or None for the main envelope."""

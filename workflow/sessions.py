@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -53,9 +53,33 @@ def _members(uow: UnitOfWork, loaded: context.Loaded) -> list[Staff]:
     ))
 
 
+def _agenda(uow: UnitOfWork, committee: CommitteeSession) -> list[dict[str, Any]]:
+    """The agenda as the convocation and the invitation show it."""
+    return [{"reference": d.reference, "applicant": d.applicant_name, "title": d.title,
+             "measure": d.measure, "requested_cents": d.requested_cents}
+            for item, d in context.agenda(uow.session, committee) if item.decision is None]
+
+
+def _clock(moment: time) -> str:
+    """``9 h 30``, as French writes a time of day."""
+    return f"{moment.hour} h {moment.minute:02d}" if moment.minute else f"{moment.hour} h"
+
+
+def _end(meeting: Any) -> time:
+    return (datetime.combine(date.min, meeting.start) + timedelta(hours=meeting.hours)).time()
+
+
 def _invitation(loaded: context.Loaded, committee: CommitteeSession, organizer: str,
-                members: list[Staff], now: datetime) -> dict[str, Any]:
+                members: list[Staff], now: datetime, *, agenda: list[dict[str, Any]] | None = None,
+                cancelled: bool = False) -> dict[str, Any]:
     """What the calendar invitation says; its UID is stable for the session's whole life."""
+    from states.money import eur_fr
+
+    meeting = loaded.config.committee
+    lines = [f"{i}. {item['reference']} : {item['applicant']}, « {item['title']} », mesure "
+             f"{item['measure']}, {eur_fr(item['requested_cents'])} demandés"
+             for i, item in enumerate(agenda or [], start=1)]
+    where = [part for part in (meeting.place, meeting.visio_url) if part]
     return {
         "uid": f"session-{committee.id}@{loaded.config.guichet.mail_domain}",
         "day": committee.day.isoformat(),
@@ -65,6 +89,11 @@ def _invitation(loaded: context.Loaded, committee: CommitteeSession, organizer: 
         "attendees": [m.email for m in members],
         "timezone": loaded.tz,
         "stamp": now.isoformat(),
+        "start": meeting.start.strftime("%H:%M"),
+        "hours": meeting.hours,
+        "location": " ; ".join(where) or None,
+        "description": ("Ordre du jour :\n" + "\n".join(lines)) if lines else None,
+        "cancelled": cancelled,
     }
 
 
@@ -85,13 +114,16 @@ def convene(uow: UnitOfWork, *, day: date | None, actor: str | None,
         raise Refused(f"la session du {committee.day:%d/%m/%Y} est passée : la déplacer (move)")
     audit = _transition(uow, "convene", committee, who, now)
     due.cancel(uow.session, committee=committee.id, kinds=("session_not_convened",))
-    agenda = [d.reference for _, d in context.agenda(uow.session, committee)]
+    agenda = _agenda(uow, committee)
     members = _members(uow, loaded)
-    invitation = _invitation(loaded, committee, who, members, now)
+    invitation = _invitation(loaded, committee, who, members, now, agenda=agenda)
+    meeting = loaded.config.committee
     for member in members:
         messages.to_person(uow, loaded, member.email, "session_convened",
                            key=f"audit:{audit.id}", now=now, name=member.name,
-                           session_day=committee.day, agenda=agenda, invitation=invitation)
+                           session_day=committee.day, agenda=agenda, invitation=invitation,
+                           start=_clock(meeting.start), end=_clock(_end(meeting)),
+                           place=meeting.place, visio_url=meeting.visio_url)
     return committee
 
 
@@ -153,7 +185,7 @@ def move(uow: UnitOfWork, *, day: date | None, new_day: date | None, actor: str 
             messages.to_owner(uow, loaded, dossier, "session_moved", key=key, now=now,
                               old_day=old_day, session_day=new_day)
     members = _members(uow, loaded)
-    invitation = _invitation(loaded, committee, who, members, now)
+    invitation = _invitation(loaded, committee, who, members, now, agenda=_agenda(uow, committee))
     for member in members:
         messages.to_person(uow, loaded, member.email, "session_moved_member", key=key, now=now,
                            name=member.name, old_day=old_day, session_day=new_day,

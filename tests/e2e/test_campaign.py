@@ -195,4 +195,4 @@ def test_a_guichet_names_its_own_templates_folder(tmp_path, db_url, capsys, monk
     reference = cli.ok("dossier", "submit", _file(tmp_path, "d.json", form()),
                        now="2021-05-03T10:00")
     [message] = json.loads(cli.ok("outbox", "list", "--json"))
-    assert message["subject"] == f"[{reference}] Bien reçu !"
+    assert message["subject"] == f"[{reference}] Bien reçu\u202f!"  # typography applies to it too

@@ -168,7 +168,8 @@ def test_convening_and_moving_a_session_send_one_invitation_updated_in_place(des
     member = [m for m in handler.received if m["To"] == "membre.dinum@example.org"]
     invitations = []
     for message in member:
-        [calendar] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+        [calendar] = [p for p in message.walk() if p.get_content_type() == "text/calendar"
+                      and p.get_filename() is None]  # inline; the .ics file is the same text
         assert calendar.get_param("method") == "REQUEST"
         invitations.append(calendar.get_content())
     first, update = invitations

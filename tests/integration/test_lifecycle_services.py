@@ -128,8 +128,10 @@ def test_the_agreement_is_sent_then_signed_and_the_report_calendar_starts(desk):
     shown = desk.show(reference)
     assert (shown["state"], shown["signed_on"]) == ("follow_up", "2021-07-01")
     [signed] = [m for m in desk.outbox() if m.kind == "agreement_signed"]
-    for period in ("2021-Q3", "2021-Q4", "2022-Q1", "2022-Q2", "2022-Q3"):
+    for period in ("3e trimestre 2021", "4e trimestre 2021", "1er trimestre 2022",
+                   "2e trimestre 2022", "3e trimestre 2022"):
         assert period in signed.text
+    assert "3e trimestre 2021 : au plus tard le vendredi 15 octobre 2021" in signed.text
     assert "agreement_sent" in kinds(desk, reference)
 
 

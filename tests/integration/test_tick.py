@@ -78,7 +78,7 @@ def test_escalation_goes_to_the_prefecture_contact(desk):
     run(desk, "2021-10-30 09:00")
     [escalation] = [m for m in desk.outbox() if m.kind == "report_escalation"]
     assert escalation.recipient == "pref29.relance@example.org"
-    assert "2021-Q3" in escalation.subject and "15 jours" in escalation.subject
+    assert "3e trimestre 2021" in escalation.subject and "15 jours" in escalation.subject
 
 
 def test_withdrawal_cancels_the_dossier_work(desk):
@@ -125,9 +125,9 @@ def test_convening_in_time_cancels_the_not_convened_alert(desk):
 def test_the_month_end_list_goes_to_the_report_contacts_on_the_last_business_day(desk):
     run(desk, "2021-07-29 18:00")
     assert not [m for m in desk.outbox() if m.kind == "monthly_list"
-                and "2021-07" in m.subject]
+                and "juillet 2021" in m.subject]
     run(desk, "2021-07-30 18:00")
-    july = [m for m in desk.outbox() if m.kind == "monthly_list" and "2021-07" in m.subject]
+    july = [m for m in desk.outbox() if m.kind == "monthly_list" and "juillet 2021" in m.subject]
     assert {m.recipient for m in july} == {"ditp.suivi@example.org", COORDINATOR}
 
 
@@ -156,7 +156,7 @@ def test_the_month_end_list_carries_the_laureates_as_a_csv(desk):
         from workflow.models import Outbox
 
         [row] = [m for m in uow.session.exec(select(Outbox)) if m.kind == "monthly_list"
-                 and "2021-07" in m.subject and m.recipient == COORDINATOR]
+                 and "juillet 2021" in m.subject and m.recipient == COORDINATOR]
     assert row.attachment_name == "laureats-2021-07.csv"
     lines = row.attachment.lstrip("\ufeff").splitlines()
     assert lines[0].startswith("Référence;Collectivité;Département")

@@ -1,0 +1,74 @@
+"""French typography, in one place: dates, months, quarters, numbers and amounts through babel,
+and the spaces French puts before « ; : ! ? » and inside guillemets.
+
+The email templates use these as Jinja2 filters (notifications.render) and apply ``typography``
+to every rendered part; documents rendered for a dossier (the agreement) use the same.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from states.money import eur_fr
+
+NARROW = "\u202f"  # espace fine insécable
+
+
+def _day(value: date | str) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def date_fr(value: date | str, weekday: bool = True) -> str:
+    """``mardi 1er février 2022``: the first of a month is « 1er »."""
+    from babel.dates import format_date
+
+    day = _day(value)
+    pattern = ("EEEE " if weekday else "") + ("'1er'" if day.day == 1 else "d") + " MMMM y"
+    return format_date(day, pattern, locale="fr_FR")
+
+
+def short_date_fr(value: date | str) -> str:
+    return date_fr(value, weekday=False)
+
+
+def month_fr(value: date | str) -> str:
+    """``juin 2021`` from ``2021-06`` (or any day of that month)."""
+    from babel.dates import format_date
+
+    day = date.fromisoformat(f"{value}-01") if isinstance(value, str) and len(value) == 7 else _day(
+        value)
+    return format_date(day, "LLLL y", locale="fr_FR")
+
+
+def period_fr(value: str) -> str:
+    """``4e trimestre 2021`` from ``2021-Q4``."""
+    year, quarter = value.split("-Q")
+    return f"{'1er' if quarter == '1' else quarter + 'e'} trimestre {year}"
+
+
+def number_fr(value: int) -> str:
+    """``1 873``: thousands separated by a narrow no-break space."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, locale="fr_FR").replace("\u00a0", NARROW)
+
+
+_BEFORE = re.compile(r"[ \u00a0]+([;:!?»])")
+_AFTER = re.compile(r"«[ \u00a0]+")
+
+
+def typography(text: str) -> str:
+    """A narrow no-break space before ; : ! ? » and after «, whatever the template typed."""
+    return _AFTER.sub("«" + NARROW, _BEFORE.sub(NARROW + r"\1", text))
+
+
+FILTERS: dict[str, Any] = {
+    "date_fr": date_fr,
+    "day_fr": short_date_fr,
+    "month_fr": month_fr,
+    "period_fr": period_fr,
+    "number_fr": number_fr,
+    "eur": eur_fr,
+}
