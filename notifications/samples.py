@@ -75,6 +75,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
                                place="Préfecture de région, salle de l'Exemple, Rennes",
                                visio_url="https://visio.example.org/comite-bzh"),
     "session_moved_member": _staff(**_SESSION),
+    "session_cancelled": _staff(session_day=_SESSION["session_day"]),
     "agenda_closing": _staff(session_day=_SESSION["session_day"], closes_on=date(2021, 10, 12),
                              agenda_size=4),
     "session_not_convened": _staff(session_day=date(2022, 2, 1)),

@@ -10,6 +10,7 @@ class SessionState(StrEnum):
     convened = "convened"
     held = "held"
     closed = "closed"
+    cancelled = "cancelled"
 
 
 # command: (sources, destination). A move keeps the state.
@@ -18,6 +19,7 @@ SESSION_RULES: dict[str, tuple[tuple[SessionState, ...], SessionState | None]] =
     "open": ((SessionState.convened,), SessionState.held),
     "close": ((SessionState.held,), SessionState.closed),
     "move": ((SessionState.planned, SessionState.convened), None),
+    "cancel": ((SessionState.planned, SessionState.convened), SessionState.cancelled),
 }
 
 SESSION_LABELS: dict[str, str] = {
@@ -25,6 +27,7 @@ SESSION_LABELS: dict[str, str] = {
     SessionState.convened: "convoquée",
     SessionState.held: "ouverte",
     SessionState.closed: "close",
+    SessionState.cancelled: "annulée",
 }
 
 

@@ -126,7 +126,7 @@ def make_engine(url: str) -> Engine:
     create_schema(engine)
     config, text = guichet.read(EXAMPLE)
     with UnitOfWork(engine, write=True, render=render) as uow:
-        loading.load(uow, config, text, now=at("2021-05-01 09:00"))
+        loading.load(uow, config, text, now=at("2021-05-01 09:00"), folder=str(EXAMPLE.parent))
         uow.commit()
     return engine
 

@@ -66,6 +66,8 @@ def _lifecycle(name: str, help_text: str) -> None:
 _lifecycle("convene", "Fige l'ordre du jour et convoque les membres.")
 _lifecycle("open", "Ouvre la séance (le jour venu).")
 _lifecycle("close", "Clôt la séance : chaque dossier décidé ou reporté ; décisions envoyées.")
+_lifecycle("cancel", "Annule une session prévue ou convoquée dont l'ordre du jour est vide ; "
+           "les membres convoqués en sont avertis et l'invitation est retirée de leur agenda.")
 
 
 @session_app.command("move")

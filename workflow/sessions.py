@@ -191,3 +191,28 @@ def move(uow: UnitOfWork, *, day: date | None, new_day: date | None, actor: str 
                            name=member.name, old_day=old_day, session_day=new_day,
                            invitation=invitation)
     return committee
+
+
+def cancel(uow: UnitOfWork, *, day: date | None, actor: str | None,
+           now: datetime) -> CommitteeSession:
+    """Cancel a planned or convened session whose agenda is empty; members invited are told, and
+    their calendars drop the event (METHOD:CANCEL)."""
+    loaded, committee, who = _start(uow, "cancel", day, actor)
+    waiting = _agenda(uow, committee)
+    if waiting:
+        raise Refused(
+            f"la session du {committee.day:%d/%m/%Y} a {len(waiting)} dossier(s) à l'ordre du jour "
+            f"({', '.join(item['reference'] for item in waiting)}) : les reporter à une autre "
+            "session (defer) ou déplacer la session (move) avant de l'annuler")
+    was_convened = committee.state == SessionState.convened
+    committee.sequence += 1
+    audit = _transition(uow, "cancel", committee, who, now)
+    due.cancel(uow.session, committee=committee.id)
+    if was_convened:
+        members = _members(uow, loaded)
+        invitation = _invitation(loaded, committee, who, members, now, cancelled=True)
+        for member in members:
+            messages.to_person(uow, loaded, member.email, "session_cancelled",
+                               key=f"audit:{audit.id}", now=now, name=member.name,
+                               session_day=committee.day, invitation=invitation)
+    return committee

@@ -131,7 +131,7 @@ def test_the_agreement_is_sent_then_signed_and_the_report_calendar_starts(desk):
     for period in ("3e trimestre 2021", "4e trimestre 2021", "1er trimestre 2022",
                    "2e trimestre 2022", "3e trimestre 2022"):
         assert period in signed.text
-    assert "3e trimestre 2021 : au plus tard le vendredi 15 octobre 2021" in signed.text
+    assert "3e trimestre 2021\u202f: au plus tard le vendredi 15 octobre 2021" in signed.text
     assert "agreement_sent" in kinds(desk, reference)
 
 
