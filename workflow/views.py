@@ -60,6 +60,16 @@ def _session_days(session: Session) -> dict[int, date]:
     return {s.id: s.day for s in session.exec(select(CommitteeSession)) if s.id is not None}
 
 
+def in_euros(value: Any) -> Any:
+    """A stored form or audit data with every ``…_eur`` amount, kept in cents, as euros (JSON)."""
+    if isinstance(value, dict):
+        return {key: eur_json(item) if key.endswith("_eur") and isinstance(item, int)
+                and not isinstance(item, bool) else in_euros(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [in_euros(item) for item in value]
+    return value
+
+
 def dossier(session: Session, reference: str) -> dict[str, Any]:
     loaded = context.guichet(session)
     row = context.find(session, reference)
@@ -79,10 +89,10 @@ def dossier(session: Session, reference: str) -> dict[str, Any]:
         "owner": row.owner_email,
         "submitted_at": shown(row.submitted_at, loaded.tz),
         "allowed_events": allowed_events(DossierState(row.state)),
-        "form": row.form,
+        "form": in_euros(row.form),
         "history": [
             {"event": a.event, "from": a.from_state, "to": a.to_state, "at": shown(a.at, loaded.tz),
-             "actor": a.actor, "reason": a.reason, **({"data": a.data} if a.data else {})}
+             "actor": a.actor, "reason": a.reason, **({"data": in_euros(a.data)} if a.data else {})}
             for a in history
         ],
         "reports": [

@@ -76,6 +76,9 @@ def test_show_json_carries_the_keys_scripts_rely_on(cli, submitted):
     assert set(shown) >= {"reference", "state", "revision", "measure", "department", "applicant",
                           "requested_eur", "awarded_eur", "session", "history", "reports"}
     assert shown["awarded_eur"] is None and shown["requested_eur"] == "36000.00"
+    assert (shown["form"]["requested_eur"], shown["form"]["total_cost_eur"]) == ("36000.00",
+                                                                                "48000.00")
+    assert shown["history"][0]["data"]["requested_eur"] == "36000.00"
     assert set(shown["history"][0]) >= {"event", "from", "to", "at", "actor", "reason"}
     sessions = json.loads(cli.ok("session", "list", "--json"))
     assert set(sessions[0]) >= {"date", "state", "agenda_size"}
