@@ -75,20 +75,22 @@ def french(text: str) -> str:
     return text
 
 
-class Command(TyperCommand):
+class _French:
+    """Help and usage of a command or group, put in French once Click has written them."""
+
     def get_help(self, ctx: Any) -> str:
-        return french(super().get_help(ctx))
+        return french(super().get_help(ctx))  # type: ignore[misc]
 
     def get_usage(self, ctx: Any) -> str:
-        return french(super().get_usage(ctx))
+        return french(super().get_usage(ctx))  # type: ignore[misc]
 
 
-class Group(TyperGroup):
-    def get_help(self, ctx: Any) -> str:
-        return french(super().get_help(ctx))
+class Command(_French, TyperCommand):
+    pass
 
-    def get_usage(self, ctx: Any) -> str:
-        return french(super().get_usage(ctx))
+
+class Group(_French, TyperGroup):
+    pass
 
 
 class Typer(typer.Typer):
