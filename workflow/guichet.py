@@ -210,6 +210,10 @@ class GuichetFile(_Strict):
             if days.index(day) != index:
                 raise InvalidInput(f"session du {day} en double", field=f"sessions[{index}].date",
                                    file=file)
+        template = self.agreement.template
+        if template is not None and file is not None and not (Path(file).parent / template).is_file():
+            raise InvalidInput(f"gabarit de convention introuvable à côté du fichier ({template})",
+                               field="agreement.template", file=file)
         for measure in self.guichet.envelopes:
             if measure not in self.guichet.measures:
                 raise InvalidInput(f"mesure {measure} non ouverte au guichet",

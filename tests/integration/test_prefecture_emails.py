@@ -143,3 +143,13 @@ def test_a_refusal_by_a_condition_lists_what_the_coordinator_may_do_now(desk):
                   reason="ok")
     assert refused.value.later and "accept" not in refused.value.allowed
     assert refused.value.allowed == ["defer", "request_revision", "refuse", "withdraw"]
+
+
+def test_a_guichet_naming_an_agreement_template_that_is_not_there_is_refused_at_init(cli, tmp_path):
+    from tests.helpers import EXAMPLE
+
+    path = tmp_path / "guichet.toml"
+    path.write_text(EXAMPLE.read_text(encoding="utf-8").replace(
+        'template = "convention.html.j2"', 'template = "absente.html.j2"'), encoding="utf-8")
+    result = cli("init", str(path))
+    assert result.code == 2 and "agreement.template" in result.err and "absente.html.j2" in result.err
