@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 
 from tests.helpers import COMITE, COORDINATOR, EXAMPLE, INSTRUCTOR, form, report
@@ -43,6 +44,7 @@ def test_init_is_idempotent_and_updates_a_changed_guichet(cli, tmp_path):
     changed = EXAMPLE.read_text().replace('envelope_eur = "1188000"', 'envelope_eur = "1200000"')
     path = tmp_path / "changed.toml"
     path.write_text(changed)
+    shutil.copy(EXAMPLE.parent / "convention.html.j2", tmp_path)  # the guichet's agreement
     assert "paramètres du guichet mis à jour" in cli.ok("init", str(path))
     assert json.loads(cli.ok("budget", "--json"))["envelope_eur"] == "1200000.00"
 
@@ -190,6 +192,7 @@ def test_a_guichet_names_its_own_templates_folder(tmp_path, db_url, capsys, monk
     toml = EXAMPLE.read_text().replace('mail_domain = "comite.example.org"',
                                        'mail_domain = "comite.example.org"\ntemplates = "gabarits"')
     (folder / "guichet.toml").write_text(toml)
+    shutil.copy(EXAMPLE.parent / "convention.html.j2", folder)
     cli = Cli(db_url, capsys, monkeypatch)
     cli.ok("init", str(folder / "guichet.toml"))
     reference = cli.ok("dossier", "submit", _file(tmp_path, "d.json", form()),
