@@ -7,6 +7,7 @@ command line turns errors into messages.
 """
 
 import re
+from functools import cache
 from typing import Any
 
 import typer
@@ -65,12 +66,17 @@ WORDS: tuple[tuple[str, str], ...] = (
     (r"Input should be a valid number[^(]*", "doit être un nombre"),
     (r"Input should be a valid boolean[^(]*", "doit être oui ou non"),
 )
-_COMPILED = tuple((re.compile(pattern, re.MULTILINE), french) for pattern, french in WORDS)
+
+
+@cache
+def _compiled() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Compiled on the first help screen or error, not at every start."""
+    return tuple((re.compile(pattern, re.MULTILINE), french) for pattern, french in WORDS)
 
 
 def french(text: str) -> str:
     """``text`` with every phrase of Click and Typer it contains put in French."""
-    for pattern, replacement in _COMPILED:
+    for pattern, replacement in _compiled():
         text = pattern.sub(replacement, text)
     return text
 

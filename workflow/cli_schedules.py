@@ -1,6 +1,6 @@
 """`comite tick` and `comite serve`."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -32,6 +32,7 @@ def serve_command(
     import asyncio
     import logging
 
+    from notifications.outbox import STATUS_LABELS
     from notifications.render import render
     from notifications.smtp import Delivery, SmtpMailer
     from schedules.runner import serve
@@ -39,8 +40,15 @@ def serve_command(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    log = logging.getLogger("comite")
+
+    def told(message: Any, status: str, said: str | None) -> None:
+        if status != "sent":  # what needs a look gets a line of its own
+            log.warning("courriel n°%s à %s : %s (%s)", message.id, message.recipient,
+                        STATUS_LABELS[status], said)
+
     config = smtp_settings()
     clock = settings().instant
     delivery = Delivery(settings().engine, lambda: SmtpMailer(config), config.mail_from, clock,
-                        connections=connections)
+                        connections=connections, report=told)
     asyncio.run(serve(settings().engine, render, clock, delivery, poll_seconds=poll))

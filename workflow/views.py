@@ -6,13 +6,23 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from states.lifecycle import COMMITTED, DossierState, allowed_events
 from states.money import eur_json
 from workflow import context
 from workflow.clock import shown
-from workflow.models import AgendaItem, Audit, CommitteeSession, Department, Dossier, Report, Staff
+from workflow.errors import NotFound
+from workflow.models import (
+    AgendaItem,
+    Audit,
+    CommitteeSession,
+    Department,
+    Dossier,
+    Guichet,
+    Report,
+    Staff,
+)
 
 
 def guichet(session: Session) -> dict[str, Any]:
@@ -71,9 +81,18 @@ def in_euros(value: Any) -> Any:
 
 
 def dossier(session: Session, reference: str) -> dict[str, Any]:
-    loaded = context.guichet(session)
-    row = context.find(session, reference)
-    days = _session_days(session)
+    """The dossier, its history and its reports: three statements (a start-up path)."""
+    found = session.exec(
+        select(Dossier, col(Guichet.timezone), col(CommitteeSession.day))
+        .join(Guichet, col(Guichet.id) == col(Dossier.guichet_id))
+        .outerjoin(CommitteeSession, col(CommitteeSession.id) == col(Dossier.session_id))
+        .where(Dossier.reference == context.normal_reference(reference))
+    ).first()
+    if found is None:
+        context.guichet(session)  # no guichet at all says so first
+        raise NotFound(f"aucun dossier {reference}", field="REF")
+    row, tz, day = found
+    days = {row.session_id: day} if row.session_id is not None else {}
     history = session.exec(select(Audit).where(Audit.dossier_id == row.id)
                            .order_by(Audit.id)).all()  # type: ignore[arg-type]
     reports = session.exec(select(Report).where(Report.dossier_id == row.id)
@@ -87,18 +106,18 @@ def dossier(session: Session, reference: str) -> dict[str, Any]:
         "end_date": row.end_date.isoformat(),
         "signed_on": row.signed_on.isoformat() if row.signed_on else None,
         "owner": row.owner_email,
-        "submitted_at": shown(row.submitted_at, loaded.tz),
+        "submitted_at": shown(row.submitted_at, tz),
         "allowed_events": allowed_events(DossierState(row.state)),
         "form": in_euros(row.form),
         "history": [
-            {"event": a.event, "from": a.from_state, "to": a.to_state, "at": shown(a.at, loaded.tz),
+            {"event": a.event, "from": a.from_state, "to": a.to_state, "at": shown(a.at, tz),
              "actor": a.actor, "reason": a.reason, **({"data": in_euros(a.data)} if a.data else {})}
             for a in history
         ],
         "reports": [
             {"period": r.period, "percent_done": r.percent_done, "status": r.status,
              "end_date": r.end_date.isoformat(), "progress": r.progress,
-             "companies": r.companies, "received_at": shown(r.received_at, loaded.tz)}
+             "companies": r.companies, "received_at": shown(r.received_at, tz)}
             for r in reports
         ],
     }

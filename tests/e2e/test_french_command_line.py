@@ -158,3 +158,20 @@ def test_a_guard_refusal_says_when_the_event_becomes_possible_and_what_is_possib
     member = cli("dossier", "withdraw", submitted, "--reason", "r", now="2021-06-20T10:00",
                  actor=COORDINATOR)
     assert member.code == 0, member.err
+
+
+def test_outbox_send_tells_each_message_it_did_not_send_and_list_shows_the_error(cli, submitted,
+                                                                                 monkeypatch):
+    from tests.smtp_server import ScriptedHandler, SmtpServer
+
+    owner = form()["contact"]["email"]
+    handler = ScriptedHandler(scripts={owner: ["550 5.1.1 mailbox unknown"]})
+    with SmtpServer(handler) as server:
+        monkeypatch.setenv("COMITE_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("COMITE_SMTP_PORT", str(server.port))
+        out = cli.ok("outbox", "send", now="2021-05-03T10:05")
+    assert f"à {owner} : abandonné (550 5.1.1 mailbox unknown)" in out
+    assert "0 envoyé(s)" in out and "1 abandonné(s)" in out
+    listed = cli.ok("outbox", "list")
+    assert "abandonné" in listed and "dernière erreur : 550 5.1.1 mailbox unknown" in listed
+    assert "dead" not in listed
