@@ -121,6 +121,9 @@ class SmtpMailer:
                 await self.client.quit()
             except Exception:  # noqa: BLE001 - closing a connection that already failed
                 self.client.close()
+        # A transport closed above, or by a failed TLS handshake, finishes closing on the next
+        # turn of the loop: give it that turn before the loop may end.
+        await asyncio.sleep(0)
 
     async def send(self, email: EmailMessage, recipient: str) -> Outcome:
         import aiosmtplib

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from sqlalchemy import Engine, func
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import col, select
 
 from schedules.calendar import last_business_day, report_due
@@ -143,6 +144,7 @@ JOB_LABELS = {
     "agenda_closing": "rappel de clôture de l'ordre du jour",
     "session_not_convened": "alerte de session non convoquée",
     "monthly_list": "liste mensuelle des lauréats",
+    "failed": "tâche en échec (voir due_work.error)",
 }
 
 JOBS: dict[str, Job] = {
@@ -178,9 +180,28 @@ def _run_one(engine: Engine, render: Renderer, row_id: int, now: datetime) -> st
         return row.kind if sent else f"{row.kind} (sans objet)"
 
 
+def _fail(engine: Engine, row_id: int, now: datetime, error: Exception) -> str | None:
+    """Mark a row that raised as failed, with its error, in a transaction of its own."""
+    from notifications.render import one_line
+
+    said = one_line(f"{type(error).__name__}: {error}")[:500]
+    with UnitOfWork(engine, write=True) as uow:
+        row = uow.session.exec(select(DueWork).where(col(DueWork.id) == row_id,
+                                                     col(DueWork.status) == "pending")).first()
+        if row is None:
+            return None
+        row.status, row.done_at, row.error = "failed", now, said
+        uow.session.add(row)
+        uow.commit()
+        return row.kind
+
+
 def tick(engine: Engine, *, now: datetime, render: Renderer,
          report: Callable[[str], None] | None = None) -> Counter[str]:
-    """Run every due row once; returns what was done, by kind; ``report`` hears each piece."""
+    """Run every due row once; returns what was done, by kind; ``report`` hears each piece.
+
+    A row whose work raises is marked failed with its error (counted as ``failed``) and the
+    others still run: one bad dossier never stops the calendar of everyone else."""
     ensure_monthly_lists(engine, now=now)
     with UnitOfWork(engine) as uow:
         due = list(uow.session.exec(
@@ -189,7 +210,17 @@ def tick(engine: Engine, *, now: datetime, render: Renderer,
     done: Counter[str] = Counter()
     for row_id in due:
         assert row_id is not None
-        kind = _run_one(engine, render, row_id, now)
+        try:
+            kind = _run_one(engine, render, row_id, now)
+        except (OperationalError, InterfaceError):
+            raise  # the database is away: the row stays pending for the next tick
+        except Exception as error:  # noqa: BLE001 - isolated, recorded and reported below
+            kind = _fail(engine, row_id, now, error)
+            if kind is not None:
+                done["failed"] += 1
+                if report is not None:
+                    report(f"{kind} (tâche n°{row_id}) : en échec, {error}")
+            continue
         if kind is not None:
             done[kind] += 1
             if report is not None:

@@ -24,7 +24,7 @@ ROLE_LABELS = {
 @dataclass(frozen=True)
 class Actor:
     email: str
-    role: str  # coordinator, instructor, member, owner, system
+    role: str  # coordinator, instructor, member, owner
     department: str | None = None
 
 
@@ -56,6 +56,7 @@ class GuardContext:
     target_session: SessionView | None = None
     eligibility: tuple[str, ...] = ()
     signed_on: date | None = None
+    decided_on: date | None = None  # the day the committee accepted the dossier
     report_problem: str | None = None
     has_final_report: bool = False
     form_problem: str | None = None
@@ -84,7 +85,7 @@ def may_instruct(ctx: GuardContext) -> str | None:
 
 
 def owner_or_instructor(ctx: GuardContext) -> str | None:
-    if ctx.actor.role in ("owner", "system"):
+    if ctx.actor.role == "owner":
         return None
     return may_instruct(ctx)
 
@@ -201,6 +202,9 @@ def signature_dated(ctx: GuardContext) -> str | None:
         return "la date de signature est obligatoire (--date AAAA-MM-JJ)"
     if ctx.signed_on > ctx.today:
         return f"la date de signature ({ctx.signed_on:%d/%m/%Y}) est dans le futur"
+    if ctx.decided_on is not None and ctx.signed_on < ctx.decided_on:
+        return (f"la date de signature ({ctx.signed_on:%d/%m/%Y}) précède la décision du comité "
+                f"({ctx.decided_on:%d/%m/%Y})")
     return None
 
 

@@ -288,6 +288,10 @@ def main() -> None:
     """Entry point: no traceback ever reaches a user, one line on stderr and an exit code."""
     from workflow.errors import exit_code, message
 
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal that cannot show « é » or « → » gets escapes, not an error after a commit.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         _command()(standalone_mode=False, prog_name="comite")
     except typer.Exit as done:

@@ -19,6 +19,7 @@ from workflow.models import AgendaItem, CommitteeSession, Dossier, Guichet, Staf
 if TYPE_CHECKING:
     from workflow.guichet import GuichetFile
 
+# The engine's own name in the audit trail (scheduler, loading): never someone who acts.
 SYSTEM = "system"
 
 
@@ -82,9 +83,9 @@ def find(session: Session, reference: str) -> Dossier:
 
 def actor(session: Session, loaded: Loaded, email: str | None,
           dossier: Dossier | None = None) -> Actor:
-    """Who acts: a staff member, the dossier's owner, or the system."""
+    """Who acts: a staff member or the dossier's owner."""
     email = acting_email(email)
-    person = None if email == SYSTEM else session.exec(
+    person = session.exec(
         select(Staff).where(Staff.guichet_id == loaded.id, func.lower(Staff.email) == email,
                             Staff.active)
     ).first()
@@ -98,9 +99,9 @@ def acting_email(email: str | None) -> str:
 
 
 def who(email: str, person: Staff | None, dossier: Dossier | None) -> Actor:
-    """The actor behind ``email``, given the active staff member found under it (if any)."""
-    if email == SYSTEM:
-        return Actor(SYSTEM, "system")
+    """The actor behind ``email``, given the active staff member found under it (if any).
+
+    Only staff and the dossier's owner act: the engine's own name is nobody's to borrow."""
     if person is not None:
         return Actor(person.email, person.role, person.department)
     if dossier is not None and dossier.owner_email.lower() == email:

@@ -21,6 +21,7 @@ from states.lifecycle import BY_EVENT, DossierState
 from states.machine import fire
 from states.money import share_of
 from workflow import context, messages
+from workflow.clock import shown
 from workflow.db import UnitOfWork
 from workflow.errors import Conflict, Refused
 from workflow.forms import DossierForm, dossier_form
@@ -205,4 +206,10 @@ def begin(uow: UnitOfWork, request: Request, *, lock_guichet: bool = False) -> S
     seen = request.expected_version
     if seen is not None and dossier.version != seen:
         raise conflict(dossier.reference, seen, dossier.version)
+    if request.now < dossier.updated_at:
+        # A replay whose clock runs backwards would write a history out of order.
+        raise Refused(
+            f"l'horloge du moteur ({shown(request.now, loaded.tz)}) est antérieure au dernier "
+            f"événement du dossier {dossier.reference} ({shown(dossier.updated_at, loaded.tz)}) : "
+            "rejouer les événements dans l'ordre (--now)")
     return Step(uow, loaded, dossier, who, request)

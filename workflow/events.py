@@ -17,7 +17,7 @@ from states.periods import Quarter
 from workflow import context, due, messages
 from workflow.dossiers import Request, Step, begin, form_fields
 from workflow.forms import ReportForm, dossier_form, report_form
-from workflow.models import AgendaItem, CommitteeSession, Dossier, Report
+from workflow.models import AgendaItem, Audit, CommitteeSession, Dossier, Report
 
 
 def _agenda_item(step: Step) -> AgendaItem | None:
@@ -171,9 +171,17 @@ def send_agreement(uow: Any, request: Request) -> Dossier:
     return step.dossier
 
 
+def _decided_on(step: Step) -> date | None:
+    """The day the committee accepted the dossier (its latest accept)."""
+    at = step.session.exec(select(func.max(Audit.at)).where(
+        Audit.dossier_id == step.dossier.id, Audit.event == "accept")).one()
+    return step.loaded.today(at) if at is not None else None
+
+
 def sign_agreement(uow: Any, request: Request, *, signed_on: date | None) -> Dossier:
     step = begin(uow, request)
-    audit = step.apply("sign_agreement", step.snapshot(signed_on=signed_on),
+    ctx = step.snapshot(signed_on=signed_on, decided_on=_decided_on(step))
+    audit = step.apply("sign_agreement", ctx,
                        data={"signed_on": signed_on.isoformat() if signed_on else None},
                        signed_on=signed_on)
     assert signed_on is not None

@@ -27,8 +27,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         tables = inspect(connection)
         if tables.has_table("guichet") and not tables.has_table("alembic_version"):
             # A base made before migrations existed: say which revision its tables match.
-            made = ("0003" if any(index["name"] == "ix_dossier_envelope"
-                                  for index in tables.get_indexes("dossier"))
+            made = ("0004" if tables.has_table("due_work") and any(
+                        column["name"] == "error" for column in tables.get_columns("due_work"))
+                    else "0003" if any(index["name"] == "ix_dossier_envelope"
+                                       for index in tables.get_indexes("dossier"))
                     else "0002" if tables.has_table("due_work") else "0001")
             command.stamp(cfg, made)  # type: ignore[arg-type]
         command.upgrade(cfg, revision)  # type: ignore[arg-type]

@@ -206,8 +206,9 @@ class DueWork(SQLModel, table=True):
     session_id: int | None = Field(default=None, foreign_key="committee_session.id", index=True)
     period: str = ""
     due_at: datetime = _utc()
-    status: str = "pending"  # pending, done, cancelled
+    status: str = "pending"  # pending, done, cancelled, failed
     done_at: datetime | None = _utc(nullable=True)
+    error: str | None = None  # why a failed row failed
 
 
 class Minutes(SQLModel, table=True):
