@@ -63,9 +63,11 @@ class MonthlyList:
 
 
 def parse_month(text: str) -> tuple[int, int]:
+    from workflow.clock import within_years
+
     try:
         year, month = (int(part) for part in text.split("-"))
-        date(year, month, 1)
+        within_years(date(year, month, 1))
     except ValueError:
         raise InvalidInput(f"« {text} » n'est pas un mois (AAAA-MM)", field="--month") from None
     return year, month

@@ -41,10 +41,16 @@ class Candidate:
     end_date: date
 
 
+# Cyrillic and Greek letters that look like Latin ones: « pоrtail » with a Cyrillic о is « portail ».
+_CONFUSABLES = str.maketrans("аеорсухіјѕԁһӏοαειкνρτυχ", "aeopcyxijsdhloaeikvptux")
+
+
 def normalise(text: str) -> str:
-    """Lower case, no accents, single spaces: for comparing titles and finding keywords."""
+    """Lower case, no accents, look-alike letters folded, single spaces: for comparing titles and
+    finding keywords (compatibility forms such as full-width letters fold too)."""
     flat = unicodedata.normalize("NFKD", text)
-    flat = "".join(c for c in flat if not unicodedata.combining(c)).lower()
+    flat = "".join(c for c in flat if not unicodedata.combining(c)).casefold()
+    flat = flat.translate(_CONFUSABLES)
     flat = re.sub(r"[’'`]", "'", flat)
     return re.sub(r"[^a-z0-9']+", " ", flat).strip()
 

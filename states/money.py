@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-_SPACES = re.compile(r"[\s\u00a0\u202f_']")
+_SPACES = re.compile(r"[ \u00a0\u202f]")  # the thousands separators people type, nothing else
+# More than any guichet's envelope, and far inside a 64-bit column of cents.
+MAX_CENTS = 10**14
 
 
 class AmountError(ValueError):
@@ -17,19 +19,26 @@ def parse_eur(value: str | int | Decimal) -> int:
     if isinstance(value, bool):
         raise AmountError("un montant est attendu, pas un booléen")
     if isinstance(value, int):
-        return value * 100
+        return _bounded(value * 100, value)
     if isinstance(value, float):
         raise AmountError("montant à virgule flottante refusé : écrire le montant en texte")
     text = _SPACES.sub("", str(value)).replace(",", ".")
     if text.endswith("€"):
         text = text[:-1]
-    if not re.fullmatch(r"-?\d+(\.\d{1,2})?", text):
+    if not re.fullmatch(r"-?[0-9]+(\.[0-9]{1,2})?", text):  # ASCII digits only
         raise AmountError(f"« {value} » n'est pas un montant en euros (ex. 5000, 5 000 ou 5000,50)")
     try:
         cents = Decimal(text) * 100
     except InvalidOperation as exc:  # pragma: no cover - the pattern above already rules it out
         raise AmountError(f"« {value} » n'est pas un montant") from exc
-    return int(cents)
+    return _bounded(int(cents), value)
+
+
+def _bounded(cents: int, value: object) -> int:
+    if abs(cents) > MAX_CENTS:
+        raise AmountError(f"« {value} » € : montant hors de toute mesure (au plus {MAX_CENTS // 100:,} €)"
+                          .replace(",", "\u202f"))
+    return cents
 
 
 def eur_json(cents: int | None) -> str | None:

@@ -23,7 +23,7 @@ WORDS: tuple[tuple[str, str], ...] = (
     (r"^Commands:$", "Commandes :"),
     (r"^Arguments:$", "Arguments :"),
     (r"Show this message and exit\.", "Afficher cette aide et quitter."),
-    (r"\[required\]", "[obligatoire]"),
+    (r"(?<=[\[; ])required(?=\])", "obligatoire"),
     (r"\[default: ", "[par défaut : "),
     (rf"(?<=[\[; ]){_RANGE}(?=[\];])", r"de \1 à \2"),
     (r"(?<=[\[; ])x>=(-?[\d.]+)(?=[\];])", r"au moins \1"),

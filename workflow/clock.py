@@ -25,6 +25,18 @@ class FixedClock:
         return self.instant
 
 
+# The days the engine can store and compute with (calendars, reminders, lists), whatever is typed.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def within_years(day: date) -> date:
+    """``day`` if the engine can work with it, else ValueError saying the bounds."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"date hors des années possibles ({day.isoformat()} : de "
+                         f"{FIRST_DAY.year} à {LAST_DAY.year})")
+    return day
+
+
 def read_day(text: str) -> date:
     """A day as people write it: ``2021-06-22`` or ``22/06/2021`` (ValueError otherwise)."""
     value = text.strip()
@@ -32,8 +44,8 @@ def read_day(text: str) -> date:
         day, month, year = value.split("/")
         if len(year) != 4:
             raise ValueError(text)
-        return date(int(year), int(month), int(day))
-    return date.fromisoformat(value)
+        return within_years(date(int(year), int(month), int(day)))
+    return within_years(date.fromisoformat(value))
 
 
 def parse_instant(text: str, tz: str = "Europe/Paris") -> datetime:
@@ -46,6 +58,7 @@ def parse_instant(text: str, tz: str = "Europe/Paris") -> datetime:
         day, _, clock = value.replace("T", " ", 1).partition(" ")
         instant = datetime.combine(read_day(day), time.fromisoformat(clock.strip()) if clock
                                    else time())
+    within_years(instant.date())
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=ZoneInfo(tz))
     return instant.astimezone(UTC)

@@ -8,7 +8,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+)
 
 from states.money import AmountError, parse_eur
 from states.periods import Quarter
@@ -33,10 +42,12 @@ def _cents(value: Any) -> int:
 
 
 def _siren(value: Any) -> str:
+    import re
+
     from stdnum.fr import siren
 
     text = str(value).replace(" ", "") if isinstance(value, str | int) else ""
-    if not text.isdigit() or len(text) != 9:
+    if not re.fullmatch(r"[0-9]{9}", text):  # ASCII digits: a full-width ９ is not a digit here
         raise ValueError(f"« {value} » n'est pas un SIREN (9 chiffres)")
     if not siren.is_valid(text):
         raise ValueError(f"« {value} » n'est pas un SIREN valide (clé de contrôle fausse)")
@@ -80,13 +91,42 @@ def _department(value: Any) -> str:
     return text
 
 
+# What may never reach a stored name, a title or a mail header: control characters (NUL, CR,
+# LF…) and the bidirectional overrides that make a text read otherwise than it is.
+_CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+
+
+def _one_line(value: str) -> str:
+    import re
+
+    if re.search(f"[{_CONTROLS}\n\r\t]", value):
+        raise ValueError("caractère de contrôle ou de direction d'écriture interdit (retour à la "
+                         "ligne, NUL, U+202E…)")
+    return value
+
+
+def _text(value: str) -> str:
+    import re
+
+    if re.search(f"[{_CONTROLS}]", value):
+        raise ValueError("caractère de contrôle ou de direction d'écriture interdit (NUL, U+202E…)")
+    return value
+
+
+def _in_range(value: date) -> date:
+    from workflow.clock import within_years
+
+    return within_years(value)
+
+
 Cents = Annotated[int, BeforeValidator(_cents)]
+Day = Annotated[date, AfterValidator(_in_range)]
 Siren = Annotated[str, BeforeValidator(_siren)]
 Email = Annotated[str, BeforeValidator(_email)]
 Phone = Annotated[str, BeforeValidator(_phone)]
 DepartmentCode = Annotated[str, BeforeValidator(_department)]
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
-Line = Annotated[str, Field(min_length=1, max_length=300)]
+Text = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_text)]
+Line = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_one_line)]
 
 
 class _Strict(BaseModel):
@@ -96,7 +136,7 @@ class _Strict(BaseModel):
 class Applicant(_Strict):
     name: Line
     kind: Literal["commune", "epci", "departement", "region", "groupement", "syndicat", "other"]
-    population: Annotated[int, Field(ge=0)] | None = None
+    population: Annotated[StrictInt, Field(ge=0, le=100_000_000)] | None = None
     siren: Siren
     department: DepartmentCode
 
@@ -124,11 +164,11 @@ class DossierForm(_Strict):
     stage: Literal["reflection", "implementation", "usage"]
     total_cost_eur: Cents
     requested_eur: Cents
-    end_date: date
+    end_date: Day
     members: list[Member] = []
-    commitment: bool
+    commitment: StrictBool  # the JSON true, not "oui" nor 1
     signatory: Line
-    signed_on: date
+    signed_on: Day
 
     @field_validator("members", mode="before")
     @classmethod
@@ -171,8 +211,8 @@ class Company(_Strict):
 class ReportForm(_Strict):
     period: str
     progress: Text
-    percent_done: Annotated[int, Field(ge=0, le=100)]
-    end_date: date
+    percent_done: Annotated[StrictInt, Field(ge=0, le=100)]
+    end_date: Day
     status: Literal["on_track", "late", "at_risk"]
     companies: list[Company] = []
 
@@ -183,19 +223,40 @@ class ReportForm(_Strict):
 
 
 def read_json(path: Path) -> Any:
-    """A JSON file, numbers with decimals read as Decimal (never float)."""
+    """A JSON file (UTF-8, with or without the BOM Windows writes), numbers with decimals read as
+    Decimal (never float)."""
+    text = read_text(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInput("fichier introuvable", file=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"fichier illisible ({exc})", file=str(path)) from None
-    try:
-        return json.loads(text, parse_float=Decimal)
+        return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise InvalidInput(
             f"JSON invalide ligne {exc.lineno}, colonne {exc.colno} : {exc.msg}", file=str(path)
         ) from None
+    except RecursionError:
+        raise InvalidInput("JSON imbriqué trop profondément", file=str(path)) from None
+    except ValueError as exc:  # NaN, Infinity, or an integer too long for Python to read
+        raise InvalidInput(f"JSON invalide : {exc}", file=str(path)) from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} n'est pas un nombre JSON")
+
+
+def read_text(path: Path) -> str:
+    """A text file people send: UTF-8 (a BOM is dropped), or a message naming the first bad byte."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidInput("fichier introuvable", file=str(path)) from None
+    except IsADirectoryError:
+        raise InvalidInput("c'est un dossier, pas un fichier", file=str(path)) from None
+    except OSError as exc:
+        raise InvalidInput(f"fichier illisible ({exc.strerror or exc})", file=str(path)) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"le fichier n'est pas en UTF-8 (octet {exc.start} : "
+                           f"0x{raw[exc.start]:02x})", file=str(path)) from None
 
 
 def dossier_form(

@@ -17,6 +17,7 @@ from workflow.errors import InvalidInput
 from workflow.forms import Cents, DepartmentCode, Email, Line
 
 Day = date  # a field below is named `date`
+Positive = Annotated[Cents, Field(gt=0)]
 
 
 class _Strict(BaseModel):
@@ -29,8 +30,8 @@ class Settings(_Strict):
     reference_prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,6}$")]
     region: Line
     timezone: str = "Europe/Paris"
-    envelope_eur: Cents
-    envelopes: dict[str, Cents] = {}
+    envelope_eur: Positive
+    envelopes: dict[str, Positive] = {}
     funding_cap: Annotated[Decimal, Field(gt=0, le=1)] = Decimal("1")
     results_deadline: date
     measures: list[Literal["3a", "3b", "3c", "3d"]] = ["3a", "3b", "3c", "3d"]
@@ -55,7 +56,7 @@ class ForfaitRule(_Strict):
     measure: Literal["3a", "3b", "3c", "3d"]
     kinds: list[str]
     population_below: Annotated[int, Field(gt=0)] | None = None
-    amount_eur: Cents
+    amount_eur: Positive
 
 
 class ExclusionRule(_Strict):
@@ -142,6 +143,15 @@ class CalendarSettings(_Strict):
     reminder_time: str = "08:00"
     monthly_list_time: str = "16:00"
 
+    @field_validator("reminder_time", "monthly_list_time")
+    @classmethod
+    def _time_of_day(cls, value: str) -> str:
+        try:
+            time.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"« {value} » n'est pas une heure (HH:MM, ex. 08:00)") from None
+        return value
+
 
 class SmtpSettings(_Strict):
     host: str = "127.0.0.1"
@@ -151,6 +161,20 @@ class SmtpSettings(_Strict):
     username: str | None = None
     mail_from: str = "comite <comite@example.org>"
     ca_file: str | None = None  # the relay's certificate authority, if not a public one
+
+    @field_validator("mail_from")
+    @classmethod
+    def _one_address(cls, value: str) -> str:
+        from email.utils import parseaddr
+
+        from workflow.forms import _email, _one_line
+
+        _one_line(value)  # a header: no CR/LF, no control character
+        name, address = parseaddr(value)
+        if not address:
+            raise ValueError(f"« {value} » n'est pas une adresse d'expéditeur (Nom <adresse>)")
+        _email(address)
+        return value
 
 
 class GuichetFile(_Strict):
@@ -193,6 +217,14 @@ class GuichetFile(_Strict):
         return measure if measure in self.guichet.envelopes else None
 
     def consistency(self, file: str | None) -> None:
+        for values, path, said in (
+            ([p.email.casefold() for p in self.staff], "staff[{}].email", "{} figure deux fois"),
+            ([d.code for d in self.departments], "departments[{}].code", "département {} en double"),
+            ([s.date for s in self.sessions], "sessions[{}].date", "session du {} en double"),
+        ):
+            repeat = _first_repeat(values)
+            if repeat is not None:
+                raise InvalidInput(said.format(values[repeat]), field=path.format(repeat), file=file)
         codes = self.department_codes
         for index, person in enumerate(self.staff):
             if person.role == "instructor" and person.department not in codes:
@@ -200,16 +232,6 @@ class GuichetFile(_Strict):
                     f"un instructeur doit avoir un département du guichet ({', '.join(sorted(codes))})",
                     field=f"staff[{index}].department", file=file,
                 )
-        emails = [p.email for p in self.staff]
-        for index, email in enumerate(emails):
-            if emails.index(email) != index:
-                raise InvalidInput(f"{email} figure deux fois", field=f"staff[{index}].email",
-                                   file=file)
-        days = [s.date for s in self.sessions]
-        for index, day in enumerate(days):
-            if days.index(day) != index:
-                raise InvalidInput(f"session du {day} en double", field=f"sessions[{index}].date",
-                                   file=file)
         template = self.agreement.template
         if template is not None and file is not None and not (Path(file).parent / template).is_file():
             raise InvalidInput(f"gabarit de convention introuvable à côté du fichier ({template})",
@@ -220,14 +242,21 @@ class GuichetFile(_Strict):
                                    field=f"guichet.envelopes.{measure}", file=file)
 
 
+def _first_repeat(values: list[Any]) -> int | None:
+    """The index of the first value seen before, or None."""
+    seen: set[Any] = set()
+    for index, value in enumerate(values):
+        if value in seen:
+            return index
+        seen.add(value)
+    return None
+
+
 def read(path: Path) -> tuple[GuichetFile, str]:
     """The validated guichet and its source text (stored, so it is re-read the same way)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInput("fichier introuvable", file=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"fichier illisible ({exc})", file=str(path)) from None
+    from workflow.forms import read_text
+
+    text = read_text(path)
     return parse_text(text, file=str(path)), text
 
 

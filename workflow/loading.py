@@ -75,6 +75,23 @@ def _sync_sessions(uow: UnitOfWork, config: GuichetFile, changes: list[str],
         changes.append(f"session du {entry.date.isoformat()} ajoutée")
 
 
+def _envelopes_cover_commitments(uow: UnitOfWork, config: GuichetFile, loaded: Loaded) -> None:
+    """An envelope may shrink, never below what the committee has already awarded from it."""
+    from states.money import eur_fr
+    from workflow.context import committed
+
+    settings = config.guichet
+    pools = [(None, settings.envelope_eur), *settings.envelopes.items()]
+    for pool, envelope in pools:
+        measures: list[str] = [pool] if pool else [m for m in settings.measures
+                                                   if m not in settings.envelopes]
+        awarded = committed(uow.session, loaded, measures)
+        if envelope < awarded:
+            field = f"guichet.envelopes.{pool}" if pool else "guichet.envelope_eur"
+            raise Refused(f"{field} : l'enveloppe ({eur_fr(envelope)}) serait inférieure à ce qui "
+                          f"est déjà engagé ({eur_fr(awarded)}) ; la garder au moins à ce montant")
+
+
 def load(uow: UnitOfWork, config: GuichetFile, text: str, *, now: datetime,
          folder: str | None = None) -> dict[str, Any]:
     """Create or update the guichet; returns what changed (nothing the second time)."""
@@ -98,6 +115,7 @@ def load(uow: UnitOfWork, config: GuichetFile, text: str, *, now: datetime,
         changes.append("paramètres du guichet mis à jour")
     uow.session.add(row)
     uow.session.flush()
+    _envelopes_cover_commitments(uow, config, Loaded(row))
     _sync_departments(uow, config, changes)
     _sync_staff(uow, config, changes)
     _sync_sessions(uow, config, changes, Loaded(row), now)

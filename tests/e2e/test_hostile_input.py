@@ -118,3 +118,131 @@ def test_one_row_that_fails_never_stops_the_calendar(desk, monkeypatch):
     assert [m.reference for m in desk.outbox() if m.kind == "report_due"] == [second]
     again = jobs.tick(desk.engine, now=at("2021-10-08 10:00"), render=render)
     assert again["failed"] == 0  # a failed row waits for someone to look, it is not retried
+
+
+def _text_of(**changes):
+    return json.dumps(merge_form(**changes), ensure_ascii=False)
+
+
+def merge_form(**changes):
+    data = form()
+    for path, value in changes.items():
+        *parents, last = path.split("__")
+        target = data
+        for part in parents:
+            target = target[part]
+        target[last] = value
+    return data
+
+
+BAD_FORMS = [
+    ("applicant.population", _text_of().replace('"population": 18500', '"population": 1e309')),
+    ("applicant.population", _text_of(applicant__population=True)),
+    ("applicant.population", _text_of(applicant__population=10**12)),
+    ("requested_eur", _text_of(requested_eur="100000000000000000")),
+    ("requested_eur", _text_of(requested_eur="١٠٠٠")),
+    ("requested_eur", _text_of(requested_eur="５０００")),
+    ("requested_eur", _text_of(requested_eur="1_000")),
+    ("total_cost_eur", _text_of(total_cost_eur=10**17)),
+    ("applicant.siren", _text_of(applicant__siren="２１２９０００９１")),
+    ("commitment", _text_of(commitment="true")),
+    ("commitment", _text_of(commitment=1)),
+    ("title", _text_of(title="Portail \u202eliatrop")),
+    ("title", _text_of(title="Portail\r\nBcc: x@example.org")),
+    ("applicant.name", _text_of(applicant__name="Ville\x00de Kerbras")),
+    ("end_date", _text_of(end_date="9999-12-31")),
+    ("signed_on", _text_of(signed_on="0001-01-01")),
+    ("JSON imbriqué", "[" * 100_000 + "]" * 100_000),
+    ("NaN", _text_of().replace('"population": 18500', '"population": NaN')),
+    ("JSON invalide", '{"population": ' + "9" * 5000 + "}"),
+]
+
+
+@pytest.mark.parametrize(("named", "text"), BAD_FORMS, ids=[f"{n}-{i}" for i, (n, _) in
+                                                           enumerate(BAD_FORMS)])
+def test_a_bad_form_is_bad_input_naming_the_field_and_writes_nothing(cli, tmp_path, named, text):
+    path = tmp_path / "d.json"
+    path.write_text(text, encoding="utf-8")
+    before = cli.digest()
+    result = cli("dossier", "submit", str(path), now="2021-05-03T10:00")
+    assert result.code == 2, result.err
+    assert named in result.err and "erreur interne" not in result.err
+    assert cli.digest() == before
+
+
+def test_a_form_with_a_bom_is_read_and_one_not_in_utf8_says_where(cli, tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + _text_of().encode("utf-8"))
+    assert cli.ok("dossier", "submit", str(path), now="2021-05-03T10:00").startswith("BZH-")
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(_text_of().encode("latin-1", errors="replace"))
+    result = cli("dossier", "submit", str(latin), now="2021-05-03T10:00")
+    assert result.code == 2 and "pas en UTF-8 (octet" in result.err
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (["outbox", "retry", str(2**70)], "ID"),
+    (["--now", "9999-12-31", "budget"], "--now"),
+    (["--now", "0001-01-01T10:00", "budget"], "--now"),
+    (["report", "monthly", "--month", "9999-12", "--output", "x.csv"], "--month"),
+    (["dossier", "list", "--session", "0001-01-01"], "--session"),
+])
+def test_numbers_and_dates_the_engine_cannot_hold_are_bad_input(cli, args, named):
+    before = cli.digest()
+    result = cli(*args)
+    assert result.code == 2 and named in result.err and "erreur interne" not in result.err
+    assert cli.digest() == before
+
+
+@pytest.mark.parametrize(("old", "new", "named"), [
+    ('reminder_time = "08:00"', 'reminder_time = "25:99"', "calendar.reminder_time"),
+    ('monthly_list_time = "16:00"', 'monthly_list_time = "abc"', "calendar.monthly_list_time"),
+    ('mail_from = "Guichet numérique Bretagne <guichet.bretagne@example.org>"',
+     'mail_from = "Guichet <g@example.org>\\r\\nBcc: x@example.org"', "smtp.mail_from"),
+    ('envelope_eur = "1188000"', 'envelope_eur = "-1"', "guichet.envelope_eur"),
+    ('"3d" = "100000"', '"3d" = "0"', "guichet.envelopes.3d"),
+    ('code = "56"', 'code = "22"', "departments[3].code"),
+    ('email = "membre.tilab@example.org"', 'email = "Membre.DINUM@example.org"', "staff[7].email"),
+])
+def test_a_guichet_file_is_checked_before_anything_is_written(cli, tmp_path, old, new, named):
+    import shutil
+
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "guichet.toml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    shutil.copy(EXAMPLE.parent / "convention.html.j2", tmp_path)
+    before = cli.digest()
+    result = cli("init", str(path))
+    assert result.code == 2 and named in result.err, result.err
+    assert cli.digest() == before
+
+
+def test_an_envelope_cannot_shrink_below_what_is_committed(desk):
+    from tests.helpers import at
+    from workflow import guichet, loading
+    from workflow.db import UnitOfWork
+    from workflow.errors import Refused
+
+    desk.accepted(amount=3_000_000)
+    config, text = guichet.read(EXAMPLE)
+    text = text.replace('envelope_eur = "1188000"', 'envelope_eur = "20000"')
+    smaller = guichet.parse_text(text)
+    with UnitOfWork(desk.engine, write=True) as uow, pytest.raises(Refused) as refused:
+        loading.load(uow, smaller, text, now=at("2021-06-23 10:00"), folder=str(EXAMPLE.parent))
+    assert "20\u202f000,00 €" in str(refused.value) and "30\u202f000,00 €" in str(refused.value)
+    assert desk.budget()["envelope_eur"] == "1188000.00"
+
+
+@pytest.mark.parametrize("title", ["Pоrtail citoyen et prise de rendez-vous",  # Cyrillic о
+                                   "ＰＯＲＴＡＩＬ citoyen et prise de rendez-vous",
+                                   "Portail citoyen et prise de rendez-vous"])
+def test_a_refused_project_cannot_come_back_under_a_look_alike_title(desk, title):
+    from workflow.errors import Refused
+
+    data = form()
+    reference = desk.scheduled(data)
+    desk.held()
+    desk.fire("refuse", reference, actor=COORDINATOR, now="2021-06-22 10:00", reason="Hors champ")
+    with pytest.raises(Refused, match=reference):
+        desk.submit(dict(data, title=title), now="2021-07-01 10:00")
