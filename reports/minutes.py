@@ -57,12 +57,15 @@ def write(session: Session, day: date, output: Path) -> bool:
     suffix = output.suffix.lower()
     if suffix not in (".html", ".pdf"):
         raise InvalidInput("extension attendue : .html ou .pdf", field="--output")
+    from reports.output import written
+
     document, sha256 = load(session, day)
     page = html(document, sha256)
-    if suffix == ".html":
-        output.write_text(page, encoding="utf-8")
-    else:
-        from weasyprint import HTML
+    with written(output) as path:
+        if suffix == ".html":
+            path.write_text(page, encoding="utf-8")
+        else:
+            from weasyprint import HTML
 
-        HTML(string=page).write_pdf(output)
+            HTML(string=page).write_pdf(path)
     return sha256 is not None

@@ -206,12 +206,15 @@ def to_xlsx(report: MonthlyList, path: Path) -> None:
 
 
 def write(session: Session, month: str, output: Path) -> MonthlyList:
-    report = build(session, month)
+    from reports.output import written
+
     suffix = output.suffix.lower()
-    if suffix == ".csv":
-        output.write_text(to_csv(report), encoding="utf-8", newline="")
-    elif suffix == ".xlsx":
-        to_xlsx(report, output)
-    else:
+    if suffix not in (".csv", ".xlsx"):
         raise InvalidInput("extension attendue : .csv ou .xlsx", field="--output")
+    report = build(session, month)
+    with written(output) as path:
+        if suffix == ".csv":
+            path.write_text(to_csv(report), encoding="utf-8", newline="")
+        else:
+            to_xlsx(report, path)
     return report

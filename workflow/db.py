@@ -35,13 +35,49 @@ def _sqlite_setup(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def _bad_db(why: str) -> Exception:
+    from workflow.errors import InvalidInput
+
+    return InvalidInput(why, field="--db")
+
+
+def _sqlite_file_possible(database: str | None) -> None:
+    """A SQLite base is a file: its folder must exist and the path must not be a folder."""
+    from pathlib import Path
+
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.is_dir():
+        raise _bad_db(f"{database} est un dossier, pas un fichier de base SQLite")
+    if not path.parent.is_dir():
+        raise _bad_db(f"le dossier {path.parent} n'existe pas (base {database})")
+
+
 @cache
 def engine_for(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
-        _sqlite_setup(engine)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    """The engine of ``url``; a URL that names no usable database is bad usage of --db."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise _bad_db(f"« {url} » n'est pas une URL de base (sqlite:///fichier.db ou "
+                      "postgresql+psycopg://utilisateur@hôte/base)") from None
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            _sqlite_file_possible(parsed.database)
+            engine = create_engine(url, connect_args={"timeout": 30})
+            _sqlite_setup(engine)
+            return engine
+        return create_engine(url, pool_pre_ping=True)
+    except NoSuchModuleError:
+        raise _bad_db(f"type de base inconnu « {parsed.drivername} » (sqlite ou "
+                      "postgresql+psycopg)") from None
+    except ModuleNotFoundError as missing:
+        raise _bad_db(f"le pilote de « {parsed.drivername} » n'est pas installé "
+                      f"({missing.name}) : utiliser sqlite ou postgresql+psycopg") from None
 
 
 def insert_new(session: Session, model: Any, rows: list[dict[str, Any]], *, unique: str) -> None:

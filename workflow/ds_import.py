@@ -105,17 +105,30 @@ def _text(value: Any) -> str:
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
-    if not path.exists():
-        raise InvalidInput("fichier introuvable", file=str(path))
+    """The rows of an export; a file that is no export, or holds no dossier, says so."""
+    from zipfile import BadZipFile
+
+    if not path.is_file():
+        raise InvalidInput("fichier introuvable" if not path.exists() else "ce n'est pas un fichier",
+                           file=str(path))
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise InvalidInput("extension attendue : .csv ou .xlsx", file=str(path))
+    if path.stat().st_size == 0:
+        raise InvalidInput("le fichier est vide", file=str(path))
     try:
-        if suffix == ".csv":
-            return list(_rows_csv(path))
-        if suffix == ".xlsx":
-            return list(_rows_xlsx(path))
-    except (UnicodeDecodeError, csv.Error, OSError, KeyError, ValueError) as exc:
+        rows = list(_rows_csv(path) if suffix == ".csv" else _rows_xlsx(path))
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"le fichier n'est pas en UTF-8 (octet {exc.start})",
+                           file=str(path)) from None
+    except BadZipFile:
+        raise InvalidInput("ce n'est pas un classeur XLSX (export Démarches Simplifiées attendu)",
+                           file=str(path)) from None
+    except (csv.Error, OSError, KeyError, ValueError) as exc:
         raise InvalidInput(f"fichier illisible ({exc})", file=str(path)) from None
-    raise InvalidInput("extension attendue : .csv ou .xlsx", file=str(path))
+    if not rows:
+        raise InvalidInput("aucun dossier dans le fichier (seulement un en-tête)", file=str(path))
+    return rows
 
 
 def lenient_instant(text: str, tz: str) -> datetime | None:

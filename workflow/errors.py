@@ -64,12 +64,19 @@ def _database_down(error: BaseException) -> bool:
     return type(error).__name__ == "OperationalError" and not _missing_schema(error)
 
 
+def _not_a_database(error: BaseException) -> bool:
+    """A SQLite file that is not a database, or a truncated one."""
+    text = str(error)
+    return type(error).__name__ == "DatabaseError" and (
+        "file is not a database" in text or "malformed" in text)
+
+
 def exit_code(error: BaseException) -> int:
     if isinstance(error, ComiteError):
         return error.exit_code
     if isinstance(error, EventRefused) or _database_down(error):
         return 1
-    if _missing_schema(error):
+    if _missing_schema(error) or _not_a_database(error):
         return 2
     return 70
 
@@ -81,6 +88,9 @@ def message(error: BaseException) -> str:
         return f"refusé ({error.event}) : {error.message}"
     if _missing_schema(error):
         return "--db : base non initialisée : lancer d'abord `comite init GUICHET.toml`"
+    if _not_a_database(error):
+        reason = str(getattr(error, "orig", error)).splitlines()[0]
+        return f"--db : ce fichier n'est pas une base comite lisible ({reason})"
     if _database_down(error):
         reason = str(getattr(error, "orig", error)).splitlines()[0]
         return f"base de données indisponible ({reason}) : rien n'a été enregistré, réessayer"

@@ -246,3 +246,76 @@ def test_a_refused_project_cannot_come_back_under_a_look_alike_title(desk, title
     desk.fire("refuse", reference, actor=COORDINATOR, now="2021-06-22 10:00", reason="Hors champ")
     with pytest.raises(Refused, match=reference):
         desk.submit(dict(data, title=title), now="2021-07-01 10:00")
+
+
+@pytest.mark.parametrize("where", ["missing/juin.csv", "folder.csv", "missing/pv.html", "pv.html/"])
+def test_output_where_it_cannot_go_is_named_and_leaves_nothing(cli, tmp_path, where):
+    folder = tmp_path / "out"
+    (folder / "folder.csv").mkdir(parents=True)
+    (folder / "pv.html").mkdir()
+    output = str(folder / where)
+    command = (["report", "monthly", "--month", "2021-06", "--output", output] if ".csv" in where
+               else ["session", "minutes", "2021-06-22", "--output", output])
+    result = cli(*command)
+    assert result.code == 2 and "--output" in result.err and "impossible d'écrire" in result.err
+    assert sorted(p.name for p in folder.iterdir()) == ["folder.csv", "pv.html"]
+
+
+def test_a_full_disk_leaves_no_partial_file(cli, tmp_path, monkeypatch):
+    import errno
+
+    from reports import monthly
+
+    def full(report, path):
+        path.write_bytes(b"PK\x03\x04 half a workbook")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(monthly, "to_xlsx", full)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    result = cli("report", "monthly", "--month", "2021-06", "--output", str(folder / "juin.xlsx"))
+    assert result.code == 2 and "No space left on device" in result.err and "juin.xlsx" in result.err
+    assert list(folder.iterdir()) == []
+    out = cli.ok("report", "monthly", "--month", "2021-06", "--output", str(folder / "juin.csv"))
+    assert "juin.csv" in out and (folder / "juin.csv").stat().st_mode & 0o044  # readable by all
+
+
+@pytest.mark.parametrize(("name", "content", "said"), [
+    ("export.xlsx", b"ceci n'est pas un classeur", "pas un classeur XLSX"),
+    ("export.csv", b"", "le fichier est vide"),
+    ("export.xlsx", b"", "le fichier est vide"),
+    ("export.csv", "ID,Email,État du dossier\n".encode(), "aucun dossier"),
+    ("export.csv", "ID,Email\n41001,\xe9\n".encode("latin-1"), "pas en UTF-8 (octet"),
+])
+def test_an_import_of_something_that_is_no_export_is_refused(cli, tmp_path, name, content, said):
+    path = tmp_path / name
+    path.write_bytes(content)
+    before = cli.digest()
+    result = cli("dossier", "import", str(path), now="2021-05-25T09:00")
+    assert result.code == 2 and said in result.err and "importé" not in result.err.split(":")[0]
+    assert cli.digest() == before
+
+
+@pytest.mark.parametrize(("url", "said"), [
+    ("foo://x", "type de base inconnu « foo »"),
+    ("mysql://u@127.0.0.1/db", "pilote de « mysql » n'est pas installé"),
+    ("{tmp}", "est un dossier"),
+    ("sqlite:///{tmp}/absent/x.db", "n'existe pas"),
+    ("{tmp}/not-a-db.db", "n'est pas une base comite lisible"),
+    ("{tmp}/truncated.db", "n'est pas une base comite lisible"),
+])
+def test_a_db_that_names_no_usable_base_is_bad_usage(tmp_path, capsys, monkeypatch, url, said):
+    import sqlite3
+
+    from tests.cli import Cli
+
+    (tmp_path / "not-a-db.db").write_text("bonjour\n" * 200)
+    whole = tmp_path / "whole.db"
+    with sqlite3.connect(whole) as connection:
+        connection.execute("CREATE TABLE guichet (id TEXT, name TEXT)")
+        connection.executemany("INSERT INTO guichet VALUES (?, ?)",
+                               [(str(i), "x" * 500) for i in range(200)])
+    connection.close()
+    (tmp_path / "truncated.db").write_bytes(whole.read_bytes()[:6000])
+    result = Cli(url.format(tmp=tmp_path), capsys, monkeypatch)("budget")
+    assert result.code == 2 and "--db" in result.err and said in result.err, result.err
