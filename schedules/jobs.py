@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import col, select
 
@@ -41,7 +41,7 @@ def _months(first: date, last: date) -> list[tuple[int, int]]:
     while (year, month) <= (last.year, last.month):
         months.append((year, month))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months[-24:]
+    return months
 
 
 def ensure_monthly_lists(engine: Engine, *, now: datetime) -> None:
@@ -145,7 +145,24 @@ JOB_LABELS = {
     "session_not_convened": "alerte de session non convoquée",
     "monthly_list": "liste mensuelle des lauréats",
     "failed": "tâche en échec (voir due_work.error)",
+    "expired": "relance périmée, non envoyée",
 }
+
+# A reminder or a warning whose moment is this far behind the engine's clock (a service stopped
+# for months, a campaign replayed years later) says nothing true any more: it is marked expired
+# rather than mailed. Month-end lists never expire: each missed month is still produced once.
+EXPIRE_AFTER = timedelta(days=30)
+
+
+def expire_stale(engine: Engine, *, now: datetime) -> int:
+    with UnitOfWork(engine, write=True) as uow:
+        result = uow.session.execute(
+            update(DueWork)
+            .where(col(DueWork.status) == "pending", col(DueWork.kind) != "monthly_list",
+                   col(DueWork.due_at) < now - EXPIRE_AFTER)
+            .values(status="expired", done_at=now))
+        uow.commit()
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 JOBS: dict[str, Job] = {
     "report_reminder": _report_job("report_due"),
@@ -203,11 +220,16 @@ def tick(engine: Engine, *, now: datetime, render: Renderer,
     A row whose work raises is marked failed with its error (counted as ``failed``) and the
     others still run: one bad dossier never stops the calendar of everyone else."""
     ensure_monthly_lists(engine, now=now)
+    done: Counter[str] = Counter()
+    expired = expire_stale(engine, now=now)
+    if expired:
+        done["expired"] = expired
+        if report is not None:
+            report(f"{expired} relance(s) périmée(s), non envoyée(s)")
     with UnitOfWork(engine) as uow:
         due = list(uow.session.exec(
             select(DueWork.id).where(col(DueWork.status) == "pending", col(DueWork.due_at) <= now)
             .order_by(col(DueWork.due_at), col(DueWork.id))))
-    done: Counter[str] = Counter()
     for row_id in due:
         assert row_id is not None
         try:

@@ -206,7 +206,7 @@ class DueWork(SQLModel, table=True):
     session_id: int | None = Field(default=None, foreign_key="committee_session.id", index=True)
     period: str = ""
     due_at: datetime = _utc()
-    status: str = "pending"  # pending, done, cancelled, failed
+    status: str = "pending"  # pending, done, cancelled, failed, expired
     done_at: datetime | None = _utc(nullable=True)
     error: str | None = None  # why a failed row failed
 
