@@ -284,6 +284,16 @@ def _command() -> Any:
     return typer.main.get_command(app)
 
 
+def _utf8_arguments(arguments: list[str]) -> None:
+    """Bytes that are not UTF-8 reach Python as lone surrogates: say which argument has them."""
+    for position, argument in enumerate(arguments, start=1):
+        try:
+            argument.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidInput(f"l'argument n°{position} n'est pas du texte UTF-8 valide (octet "
+                               f"{exc.start})", field=f"argument {position}") from None
+
+
 def main() -> None:
     """Entry point: no traceback ever reaches a user, one line on stderr and an exit code."""
     from workflow.errors import exit_code, message
@@ -293,6 +303,7 @@ def main() -> None:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     try:
+        _utf8_arguments(sys.argv[1:])
         _command()(standalone_mode=False, prog_name="comite")
     except typer.Exit as done:
         sys.exit(done.exit_code)

@@ -60,8 +60,13 @@ def _missing_schema(error: BaseException) -> bool:
         "no such table" in text or "does not exist" in text)
 
 
+def _read_only(error: BaseException) -> bool:
+    return type(error).__name__ == "OperationalError" and "readonly database" in str(error)
+
+
 def _database_down(error: BaseException) -> bool:
-    return type(error).__name__ == "OperationalError" and not _missing_schema(error)
+    return (type(error).__name__ == "OperationalError" and not _missing_schema(error)
+            and not _read_only(error))
 
 
 def _not_a_database(error: BaseException) -> bool:
@@ -76,7 +81,7 @@ def exit_code(error: BaseException) -> int:
         return error.exit_code
     if isinstance(error, EventRefused) or _database_down(error):
         return 1
-    if _missing_schema(error) or _not_a_database(error):
+    if _missing_schema(error) or _not_a_database(error) or _read_only(error):
         return 2
     return 70
 
@@ -88,6 +93,9 @@ def message(error: BaseException) -> str:
         return f"refusé ({error.event}) : {error.message}"
     if _missing_schema(error):
         return "--db : base non initialisée : lancer d'abord `comite init GUICHET.toml`"
+    if _read_only(error):
+        return ("--db : la base est en lecture seule : rien n'a été enregistré (droits du fichier "
+                "et de son dossier, ou mode=ro)")
     if _not_a_database(error):
         reason = str(getattr(error, "orig", error)).splitlines()[0]
         return f"--db : ce fichier n'est pas une base comite lisible ({reason})"

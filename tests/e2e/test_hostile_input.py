@@ -319,3 +319,28 @@ def test_a_db_that_names_no_usable_base_is_bad_usage(tmp_path, capsys, monkeypat
     (tmp_path / "truncated.db").write_bytes(whole.read_bytes()[:6000])
     result = Cli(url.format(tmp=tmp_path), capsys, monkeypatch)("budget")
     assert result.code == 2 and "--db" in result.err and said in result.err, result.err
+
+
+def test_an_argument_that_is_not_utf8_is_named(cli):
+    result = cli("dossier", "show", "BZH-2021-\udcff")
+    assert result.code == 2 and "n'est pas du texte UTF-8 valide" in result.err
+
+
+def test_a_read_only_base_says_so_for_events_and_init(cli, submitted, tmp_path, capsys, monkeypatch):
+    from tests.cli import Cli
+
+    if not isinstance(cli.db, str) or not cli.db.startswith("sqlite"):
+        pytest.skip("read-only opening is a SQLite URI option")
+    import shutil
+
+    path = cli.db.removeprefix("sqlite:///")
+    read_only = Cli(f"sqlite:///file:{path}?mode=ro&uri=true", capsys, monkeypatch)
+    changed = tmp_path / "changed.toml"
+    changed.write_text(EXAMPLE.read_text(encoding="utf-8").replace(
+        'envelope_eur = "1188000"', 'envelope_eur = "1200000"'), encoding="utf-8")
+    shutil.copy(EXAMPLE.parent / "convention.html.j2", tmp_path)
+    before = cli.digest()
+    for args in (["dossier", "withdraw", submitted, "--reason", "x"], ["init", str(changed)]):
+        result = read_only(*args, now="2021-05-10T10:00", actor=I29 if args[0] == "dossier" else None)
+        assert result.code == 2 and "lecture seule" in result.err, result.err
+    assert cli.digest() == before
