@@ -91,7 +91,7 @@ def submit(uow: UnitOfWork, *, data: Any, file: str | None, actor: str | None,
     session = uow.session
     loaded = context.guichet(session)
     form = dossier_form(data, file=file, departments=loaded.config.department_codes,
-                        today=loaded.today(now))
+                        years=loaded.config.programme_years, today=loaded.today(now))
     who = actor.strip().lower() if actor else form.contact.email.lower()
     return file_form(uow, loaded, form, actor=who, filed_at=now, now=now, ds_number=ds_number,
                      data={"requested_eur": form.requested_eur})

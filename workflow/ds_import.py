@@ -244,7 +244,7 @@ def _validate_row(row: Row, mapping: dict[str, str], file: str, loaded: context.
     data = _form_data(cells)
     try:
         row.form = dossier_form(data, file=None, departments=loaded.config.department_codes,
-                                today=today)
+                                years=loaded.config.programme_years, today=today)
     except InvalidInput as error:
         label = _label_of(error.field or "", mapping)
         raise cells.wrong(label, error.message.split(" : ", 1)[-1]) from None

@@ -144,6 +144,7 @@ def resubmit(uow: Any, request: Request, *, data: Any, file: str | None) -> Doss
         problem = "le formulaire révisé est obligatoire (--file DOSSIER.json)"
     else:
         form = dossier_form(data, file=file, departments=step.loaded.config.department_codes,
+                            years=step.loaded.config.programme_years,
                             today=step.loaded.today(request.now))
         changes = form_fields(form)
         if changes["siren"] != dossier.siren:
@@ -213,7 +214,8 @@ def _report_problem(step: Step, report: ReportForm) -> str | None:
 
 def submit_report(uow: Any, request: Request, *, data: Any, file: str | None) -> Dossier:
     step = begin(uow, request)
-    report = report_form(data, file=file) if data is not None else None
+    report = (report_form(data, file=file, years=step.loaded.config.programme_years)
+              if data is not None else None)
     problem = _report_problem(step, report) if report else "le rapport est obligatoire (--file)"
     # The latest report's end date is the project's planned end from now on.
     changes = {"end_date": report.end_date} if report is not None else {}

@@ -259,8 +259,17 @@ def read_text(path: Path) -> str:
                            f"0x{raw[exc.start]:02x})", file=str(path)) from None
 
 
+def _outside(day: date, years: tuple[date, date]) -> str | None:
+    first, last = years
+    if first <= day <= last:
+        return None
+    return (f"le {day:%d/%m/%Y} est hors des années du programme (du {first:%d/%m/%Y} au "
+            f"{last:%d/%m/%Y})")
+
+
 def dossier_form(
-    data: Any, *, file: str | None, departments: frozenset[str], today: date, row: int | None = None
+    data: Any, *, file: str | None, departments: frozenset[str], today: date,
+    years: tuple[date, date], row: int | None = None
 ) -> DossierForm:
     """A valid dossier form for this guichet, or InvalidInput naming the field."""
     from workflow.validation import parse
@@ -280,12 +289,20 @@ def dossier_form(
         )
     if form.signed_on > today:
         raise wrong("signed_on", f"la date de signature ({form.signed_on}) est dans le futur")
+    for field in ("signed_on", "end_date"):
+        outside = _outside(getattr(form, field), years)
+        if outside:
+            raise wrong(field, outside)
     if form.end_date < form.signed_on:
         raise wrong("end_date", "la date de fin précède la date de signature")
     return form
 
 
-def report_form(data: Any, *, file: str | None) -> ReportForm:
+def report_form(data: Any, *, file: str | None, years: tuple[date, date]) -> ReportForm:
     from workflow.validation import parse
 
-    return parse(ReportForm, data, file=file)
+    report = parse(ReportForm, data, file=file)
+    outside = _outside(report.end_date, years)
+    if outside:
+        raise InvalidInput(outside, field="end_date", file=file)
+    return report

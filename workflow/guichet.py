@@ -41,6 +41,10 @@ class Settings(_Strict):
     agenda_closes_days_before: Annotated[int, Field(ge=0, le=90)] = 7
     mail_domain: str = "comite.example.org"
     templates: str | None = None  # a folder of templates that replace the default ones
+    # The days a form, a report or a signature may name: by default from three years before the
+    # results deadline's year to three years after it.
+    first_day: Day | None = None
+    last_day: Day | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -204,6 +208,12 @@ class GuichetFile(_Strict):
     @cached_property
     def exclusions(self) -> tuple[Exclusion, ...]:
         return tuple(Exclusion(e.code, e.label, tuple(e.keywords)) for e in self.rules.exclusions)
+
+    @cached_property
+    def programme_years(self) -> tuple[date, date]:
+        year = self.guichet.results_deadline.year
+        return (self.guichet.first_day or date(year - 3, 1, 1),
+                self.guichet.last_day or date(year + 3, 12, 31))
 
     def department(self, code: str) -> DepartmentEntry:
         return next(d for d in self.departments if d.code == code)

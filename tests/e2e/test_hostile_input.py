@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from tests.helpers import COMITE, COORDINATOR, EXAMPLE, INSTRUCTOR, form
+from tests.helpers import COMITE, COORDINATOR, EXAMPLE, INSTRUCTOR, form, report
 
 I29 = INSTRUCTOR["29"]
 
@@ -344,3 +344,51 @@ def test_a_read_only_base_says_so_for_events_and_init(cli, submitted, tmp_path, 
         result = read_only(*args, now="2021-05-10T10:00", actor=I29 if args[0] == "dossier" else None)
         assert result.code == 2 and "lecture seule" in result.err, result.err
     assert cli.digest() == before
+
+
+@pytest.mark.parametrize(("field", "value"), [("signed_on", "2015-05-03"),
+                                              ("end_date", "2030-01-01")])
+def test_a_form_dated_outside_the_programme_years_is_refused(cli, tmp_path, field, value):
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(form(**{field: value}), ensure_ascii=False))
+    before = cli.digest()
+    result = cli("dossier", "submit", str(path), now="2021-05-03T10:00")
+    assert result.code == 2 and field in result.err and "hors des années du programme" in result.err
+    assert "du 01/01/2019 au 31/12/2025" in result.err  # the deadline's year, ± 3
+    assert cli.digest() == before
+
+
+def test_the_guichet_file_sets_the_programme_years(tmp_path):
+    from workflow.guichet import parse_text
+
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        'results_deadline = 2022-12-31', 'results_deadline = 2022-12-31\nfirst_day = 2021-01-01\n'
+        'last_day = 2023-06-30')
+    assert parse_text(text).programme_years == (date(2021, 1, 1), date(2023, 6, 30))
+
+
+def test_a_failed_init_on_a_fresh_base_leaves_no_schema(tmp_path, capsys, monkeypatch):
+    import sqlite3
+
+    from tests.cli import Cli
+
+    bad = tmp_path / "guichet.toml"
+    bad.write_text(EXAMPLE.read_text(encoding="utf-8").replace('reminder_time = "08:00"',
+                                                              'reminder_time = "25:99"'))
+    base = tmp_path / "fresh.db"
+    result = Cli(base, capsys, monkeypatch)("init", str(bad))
+    assert result.code == 2 and "calendar.reminder_time" in result.err
+    if base.exists():
+        with sqlite3.connect(base) as connection:
+            tables = connection.execute("SELECT name FROM sqlite_master").fetchall()
+        connection.close()
+        assert tables == []
+
+
+def test_a_report_announcing_an_end_outside_the_programme_years_is_refused(desk):
+    from workflow.errors import InvalidInput
+
+    reference = desk.in_follow_up()
+    with pytest.raises(InvalidInput, match="end_date.*hors des années du programme"):
+        desk.fire("submit_report", reference, actor=I29, now="2021-10-05 10:00",
+                  data=report(period="2021-Q3", end_date="2031-12-31"), file=None)
