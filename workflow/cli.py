@@ -294,6 +294,18 @@ def _utf8_arguments(arguments: list[str]) -> None:
                                f"{exc.start})", field=f"argument {position}") from None
 
 
+def _usage(error: Any) -> None:
+    """A usage error of Click or Typer, in French, on one line (or the help it stands for)."""
+    from workflow.cli_fr import french
+
+    text = french(error.format_message())
+    if type(error).__name__ == "NoArgsIsHelpError":  # the help itself
+        typer.echo(text, err=True)
+    else:
+        command = getattr(getattr(error, "ctx", None), "command_path", "comite")
+        typer.echo(f"comite : {text} (voir `{command} --help`)", err=True)
+
+
 def main() -> None:
     """Entry point: no traceback ever reaches a user, one line on stderr and an exit code."""
     from workflow.errors import exit_code, message
@@ -307,18 +319,17 @@ def main() -> None:
         _command()(standalone_mode=False, prog_name="comite")
     except typer.Exit as done:
         sys.exit(done.exit_code)
+    except SystemExit as done:
+        # The reader went away (`… | head`): Click exits 1, but what was done stays done and a
+        # non-zero exit must mean nothing was written.
+        if isinstance(done.__context__, BrokenPipeError):
+            sys.exit(0)
+        raise
     except typer.Abort:
         sys.exit(130)
     except Exception as error:  # the one place where errors become exit codes
         if hasattr(error, "format_message") and hasattr(error, "exit_code"):  # usage errors
-            from workflow.cli_fr import french
-
-            text = french(error.format_message())
-            if type(error).__name__ == "NoArgsIsHelpError":  # the help itself
-                typer.echo(text, err=True)
-            else:
-                command = getattr(getattr(error, "ctx", None), "command_path", "comite")
-                typer.echo(f"comite : {text} (voir `{command} --help`)", err=True)
+            _usage(error)
             sys.exit(2)
         typer.echo(f"comite : {message(error)}", err=True)
         sys.exit(exit_code(error))

@@ -392,3 +392,27 @@ def test_a_report_announcing_an_end_outside_the_programme_years_is_refused(desk)
     with pytest.raises(InvalidInput, match="end_date.*hors des années du programme"):
         desk.fire("submit_report", reference, actor=I29, now="2021-10-05 10:00",
                   data=report(period="2021-Q3", end_date="2031-12-31"), file=None)
+
+
+def test_a_reader_that_goes_away_is_no_error(db_url):
+    env = {**os.environ, "COMITE_DATABASE_URL": db_url}
+    subprocess.run([*COMITE, "init", str(EXAMPLE)], env=env, check=True, capture_output=True)
+    child = subprocess.Popen([*COMITE, "guichet", "show", "--json"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()  # like `| head -0`, before the command prints anything
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 0 and b"Traceback" not in err and b"erreur interne" not in err
+
+
+def test_a_write_whose_reader_went_away_exits_0_because_it_was_written(db_url, tmp_path):
+    env = {**os.environ, "COMITE_DATABASE_URL": db_url}
+    subprocess.run([*COMITE, "init", str(EXAMPLE)], env=env, check=True, capture_output=True)
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(form(), ensure_ascii=False))
+    child = subprocess.Popen([*COMITE, "--now", "2021-05-03T10:00", "dossier", "submit", str(path)],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()
+    child.communicate(timeout=60)
+    listed = subprocess.run([*COMITE, "dossier", "list", "--json"], env=env, check=True,
+                            capture_output=True, text=True).stdout
+    assert child.returncode == 0 and len(json.loads(listed)) == 1
