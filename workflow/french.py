@@ -8,7 +8,7 @@ to every rendered part; documents rendered for a dossier (the agreement) use the
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 from states.money import eur_fr
@@ -48,6 +48,11 @@ def period_fr(value: str) -> str:
     return f"{'1er' if quarter == '1' else quarter + 'e'} trimestre {year}"
 
 
+def time_fr(moment: time) -> str:
+    """``9 h 30``, ``14 h``: a time of day as French writes it."""
+    return f"{moment.hour} h {moment.minute:02d}" if moment.minute else f"{moment.hour} h"
+
+
 def number_fr(value: int) -> str:
     """``1 873``: thousands separated by a narrow no-break space."""
     from babel.numbers import format_decimal
@@ -70,5 +75,6 @@ FILTERS: dict[str, Any] = {
     "month_fr": month_fr,
     "period_fr": period_fr,
     "number_fr": number_fr,
+    "time_fr": time_fr,
     "eur": eur_fr,
 }

@@ -13,6 +13,7 @@ from states.sessions import SESSION_RULES, SessionState, session_refusal
 from workflow import context, due, messages, minutes
 from workflow.db import UnitOfWork
 from workflow.errors import Conflict, InvalidInput, Refused
+from workflow.french import time_fr
 from workflow.models import Audit, CommitteeSession, Outbox, Staff
 
 
@@ -58,11 +59,6 @@ def _agenda(uow: UnitOfWork, committee: CommitteeSession) -> list[dict[str, Any]
     return [{"reference": d.reference, "applicant": d.applicant_name, "title": d.title,
              "measure": d.measure, "requested_cents": d.requested_cents}
             for item, d in context.agenda(uow.session, committee) if item.decision is None]
-
-
-def _clock(moment: time) -> str:
-    """``9 h 30``, as French writes a time of day."""
-    return f"{moment.hour} h {moment.minute:02d}" if moment.minute else f"{moment.hour} h"
 
 
 def _end(meeting: Any) -> time:
@@ -122,7 +118,7 @@ def convene(uow: UnitOfWork, *, day: date | None, actor: str | None,
         messages.to_person(uow, loaded, member.email, "session_convened",
                            key=f"audit:{audit.id}", now=now, name=member.name,
                            session_day=committee.day, agenda=agenda, invitation=invitation,
-                           start=_clock(meeting.start), end=_clock(_end(meeting)),
+                           start=time_fr(meeting.start), end=time_fr(_end(meeting)),
                            place=meeting.place, visio_url=meeting.visio_url)
     return committee
 
