@@ -23,7 +23,7 @@ from workflow.settings import Settings
 app = Typer(help="comite : guichet de financement et comité de sélection.")
 dossier_app = Typer(help="Dossiers : dépôt, événements, consultation.")
 session_app = Typer(help="Sessions du comité de sélection.")
-guichet_app = Typer(help="Le guichet chargé.")
+guichet_app = Typer(help="Les guichets de la base.")
 app.add_typer(dossier_app, name="dossier")
 app.add_typer(session_app, name="session")
 app.add_typer(guichet_app, name="guichet")
@@ -109,6 +109,24 @@ def init(guichet_file: Annotated[Path, typer.Argument(
                + (f"{len(changes)} changement(s)" if changes else "déjà à jour"))
     for change in changes:
         typer.echo(f"  - {change}")
+
+
+@guichet_app.command("list")
+def guichet_list(as_json: Json = False) -> None:
+    """Les guichets de la base : enveloppe et dossiers par état."""
+    from states.lifecycle import STATE_LABELS
+    from states.money import eur_fr, parse_eur
+    from workflow import views
+
+    rows = reading(views.guichet_list)
+    if as_json:
+        emit(rows)
+        return
+    for row in rows:
+        states = ", ".join(f"{count} {STATE_LABELS[state]}" for state, count in
+                           row["dossiers"].items() if count) or "aucun dossier"
+        typer.echo(f"{row['id']} ({row['reference_prefix']}) {row['name']} : enveloppe "
+                   f"{eur_fr(parse_eur(row['envelope_eur']))} ; {states}")
 
 
 @guichet_app.command("show")

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from states.guards import ROLE_LABELS
 from workflow import due
 from workflow.context import Loaded
 from workflow.db import UnitOfWork
@@ -46,7 +47,7 @@ def _sync_staff(uow: UnitOfWork, config: GuichetFile, changes: list[str]) -> Non
         row = stored.get(email)
         if row is None:
             uow.session.add(Staff(guichet_id=gid, email=email, **values))
-            changes.append(f"{email} ajouté ({entry.role})")
+            changes.append(f"{email} ajouté ({ROLE_LABELS[entry.role]})")
         elif any(getattr(row, k) != v for k, v in values.items()):
             for key, value in values.items():
                 setattr(row, key, value)

@@ -25,6 +25,24 @@ from workflow.models import (
 )
 
 
+def guichet_list(session: Session) -> list[dict[str, Any]]:
+    """The guichets of the base, each with its envelope and its dossiers counted by state."""
+    from workflow.guichet import from_stored
+
+    counts: dict[str, dict[str, int]] = {}
+    for guichet_id, state, count in session.exec(
+            select(Dossier.guichet_id, Dossier.state, func.count())
+            .group_by(Dossier.guichet_id, Dossier.state)):  # type: ignore[arg-type]
+        counts.setdefault(guichet_id, {})[state] = int(count)
+    rows = session.exec(select(Guichet).order_by(Guichet.id)).all()  # type: ignore[arg-type]
+    return [{"id": row.id, "name": row.name, "region": from_stored(row.settings).guichet.region,
+             "reference_prefix": row.reference_prefix,
+             "envelope_eur": eur_json(row.envelope_cents),
+             "dossiers": {state.value: counts.get(row.id, {}).get(state.value, 0)
+                          for state in DossierState}}
+            for row in rows]
+
+
 def guichet(session: Session) -> dict[str, Any]:
     loaded = context.guichet(session)
     config, settings = loaded.config, loaded.config.guichet
