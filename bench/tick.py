@@ -23,7 +23,8 @@ from sqlalchemy import insert, select, update  # noqa: E402
 from notifications.render import render  # noqa: E402
 from schedules.jobs import tick  # noqa: E402
 from tests.helpers import at, make_engine  # noqa: E402
-from workflow.models import Dossier, DueWork  # noqa: E402
+from workflow.models import Dossier  # noqa: E402
+from workflow.records import DueWork  # noqa: E402
 
 NOW = at("2021-08-01 09:00")
 

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from workflow.db import UnitOfWork
 from workflow.errors import NotFound, Refused
-from workflow.models import Outbox
+from workflow.records import Outbox
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from states.money import eur_fr, parse_eur
 from workflow import context
 from workflow.errors import InvalidInput, Refused
 from workflow.minutes import content, seal
-from workflow.models import Minutes
+from workflow.records import Minutes
 
 LABELS = {"accept": "accord", "request_revision": "à revoir", "refuse": "refus",
           "defer": "reporté", "withdraw": "retiré", None: "à décider", "undecided": "à décider"}

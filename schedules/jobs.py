@@ -28,10 +28,10 @@ from workflow.models import (
     CommitteeSession,
     Department,
     Dossier,
-    DueWork,
     Report,
     Staff,
 )
+from workflow.records import DueWork
 
 Job = Callable[[UnitOfWork, Loaded, DueWork, datetime], bool]
 

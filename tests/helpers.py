@@ -24,7 +24,8 @@ from notifications.render import render
 from workflow import events, guichet, loading, sessions, views
 from workflow.db import PendingMessage, UnitOfWork, create_schema, engine_for
 from workflow.dossiers import Request, submit
-from workflow.models import Audit, Dossier, Outbox
+from workflow.models import Audit, Dossier
+from workflow.records import Outbox
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "bretagne-2021.toml"

@@ -98,7 +98,7 @@ def demo(folder: Annotated[Path | None, typer.Option(
 
     from notifications.smtp import Delivery, SmtpMailer, SmtpSettings
     from workflow.db import engine_for
-    from workflow.models import Outbox  # noqa: F401  (tables registered before create)
+    from workflow.records import Outbox  # noqa: F401  (tables registered before create)
 
     where = folder or Path(tempfile.mkdtemp(prefix="comite-demo-"))
     mails = where / "courriels"

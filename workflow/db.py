@@ -92,6 +92,8 @@ def insert_new(session: Session, model: Any, rows: list[dict[str, Any]], *, uniq
 
 
 def create_schema(engine: Engine) -> None:
+    from workflow import records  # noqa: F401  (the engine's own tables, registered too)
+
     SQLModel.metadata.create_all(engine)
 
 

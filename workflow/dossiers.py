@@ -25,7 +25,8 @@ from workflow.clock import shown
 from workflow.db import UnitOfWork
 from workflow.errors import Conflict, Refused
 from workflow.forms import DossierForm, dossier_form
-from workflow.models import Audit, CommitteeSession, Dossier, ReferenceCounter
+from workflow.models import Audit, CommitteeSession, Dossier
+from workflow.records import ReferenceCounter
 
 
 @dataclass(frozen=True)

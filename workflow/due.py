@@ -13,7 +13,8 @@ from sqlmodel import Session, col, select
 from schedules.calendar import agenda_closes, report_due, report_periods
 from workflow.context import Loaded
 from workflow.db import insert_new
-from workflow.models import CommitteeSession, Dossier, DueWork
+from workflow.models import CommitteeSession, Dossier
+from workflow.records import DueWork
 
 REPORT_KINDS = ("report_reminder", "report_overdue", "report_escalation")
 

@@ -5,7 +5,7 @@ Every message is a French sentence for the person at the keyboard.
 
 from __future__ import annotations
 
-from states.machine import EventRefused
+from states.refusal import EventRefused
 
 
 class ComiteError(Exception):

@@ -14,7 +14,8 @@ from states.money import eur_json
 from workflow.clock import shown
 from workflow.context import Loaded
 from workflow.context import agenda as agenda_of
-from workflow.models import AgendaItem, Audit, CommitteeSession, Minutes, Staff
+from workflow.models import AgendaItem, Audit, CommitteeSession, Staff
+from workflow.records import Minutes
 
 DECISIONS = ("accept", "request_revision", "refuse", "defer", "withdraw")
 

@@ -9,7 +9,7 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from workflow.db import PendingMessage, Renderer
-from workflow.models import Outbox
+from workflow.records import Outbox
 
 
 def new_message_id(domain: str) -> str:

@@ -14,7 +14,8 @@ from workflow import context, due, messages, minutes
 from workflow.db import UnitOfWork
 from workflow.errors import Conflict, InvalidInput, Refused
 from workflow.french import time_fr
-from workflow.models import Audit, CommitteeSession, Outbox, Staff
+from workflow.models import Audit, CommitteeSession, Staff
+from workflow.records import Outbox
 
 
 def _start(uow: UnitOfWork, command: str, day: date | None, actor: str | None,

@@ -82,7 +82,8 @@ def test_one_row_that_fails_never_stops_the_calendar(desk, monkeypatch):
     from schedules import jobs
     from tests.helpers import at
     from workflow.db import UnitOfWork
-    from workflow.models import Dossier, DueWork
+    from workflow.models import Dossier
+    from workflow.records import DueWork
 
     first, second = desk.scheduled(), desk.scheduled(form(title="Un autre projet"))
     desk.held()

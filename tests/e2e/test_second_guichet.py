@@ -10,7 +10,7 @@ from sqlmodel import select
 from tests.cli import Cli
 from tests.helpers import ROOT, form
 from workflow.db import UnitOfWork, engine_for
-from workflow.models import Outbox
+from workflow.records import Outbox
 
 CANTAL = ROOT / "examples" / "cantal-2021.toml"
 COORDINATOR, INSTRUCTOR = "coordination.pref15@example.org", "instructeur.15@example.org"

@@ -12,7 +12,8 @@ from sqlmodel import col, select
 from tests.helpers import COORDINATOR, INSTRUCTOR, Desk, at, form, queue_messages, wait_until
 from tests.smtp_server import ScriptedHandler, SmtpServer
 from workflow.db import UnitOfWork
-from workflow.models import Audit, DueWork, Outbox
+from workflow.models import Audit
+from workflow.records import DueWork, Outbox
 
 LAUREATES = 12
 EXTRA_MESSAGES = 600

@@ -19,7 +19,8 @@ from notifications.render import render
 from tests.helpers import ROOT, at, form
 from workflow.db import UnitOfWork
 from workflow.dossiers import submit
-from workflow.models import Audit, Dossier, Outbox
+from workflow.models import Audit, Dossier
+from workflow.records import Outbox
 
 EVENTS = 500
 PATH = ["start_instruction", "schedule", "defer", "withdraw"]

@@ -14,7 +14,7 @@ from notifications.smtp import Delivery, SmtpMailer, SmtpSettings
 from tests.helpers import at, queue_messages
 from tests.smtp_server import ScriptedHandler, SmtpServer
 from workflow.db import UnitOfWork
-from workflow.models import Outbox
+from workflow.records import Outbox
 
 
 class Clock:

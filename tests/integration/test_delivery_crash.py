@@ -16,7 +16,7 @@ from sqlmodel import select
 from tests.helpers import ROOT, queue_messages, wait_until
 from tests.smtp_server import ScriptedHandler, SmtpServer
 from workflow.db import UnitOfWork
-from workflow.models import Outbox
+from workflow.records import Outbox
 
 MESSAGES = 300
 KILLS = 8

@@ -13,7 +13,7 @@ from reports.minutes import write
 from tests.helpers import COORDINATOR, form
 from workflow.db import UnitOfWork
 from workflow.errors import Refused
-from workflow.models import Minutes
+from workflow.records import Minutes
 
 
 @pytest.fixture

@@ -41,7 +41,8 @@ from tests.helpers import (
     report,
 )
 from workflow.errors import ComiteError
-from workflow.models import Audit, Dossier, Outbox
+from workflow.models import Audit, Dossier
+from workflow.records import Outbox
 
 TRACE = False
 SESSIONS = ("2021-06-22", "2021-09-14", "2021-10-19", "2022-02-08")

@@ -12,7 +12,7 @@ from notifications.render import render
 from schedules.jobs import tick
 from tests.helpers import COMITE, COORDINATOR, INSTRUCTOR, ROOT, at, form, report
 from workflow.db import UnitOfWork
-from workflow.models import DueWork
+from workflow.records import DueWork
 
 I29 = INSTRUCTOR["29"]
 
@@ -144,7 +144,7 @@ def test_two_processes_ticking_at_once_send_each_reminder_once(desk, db_url):
     outputs = [p.communicate(timeout=120) for p in processes]
     assert [p.returncode for p in processes] == [0, 0], outputs
     with UnitOfWork(desk.engine) as uow:
-        from workflow.models import Outbox
+        from workflow.records import Outbox
 
         keys = [row.dedup_key for row in uow.session.exec(select(Outbox))
                 if row.dedup_key.startswith("due:")]
@@ -157,7 +157,7 @@ def test_the_month_end_list_carries_the_laureates_as_a_csv(desk):
     reference = signed(desk)
     run(desk, "2021-07-30 18:00")
     with UnitOfWork(desk.engine) as uow:
-        from workflow.models import Outbox
+        from workflow.records import Outbox
 
         [row] = [m for m in uow.session.exec(select(Outbox)) if m.kind == "monthly_list"
                  and "juillet 2021" in m.subject and m.recipient == COORDINATOR]

@@ -11,7 +11,7 @@ from sqlmodel import select
 from tests.helpers import COMITE, ROOT, queue_messages
 from tests.smtp_server import ScriptedHandler, SmtpServer
 from workflow.db import UnitOfWork
-from workflow.models import Outbox
+from workflow.records import Outbox
 
 MESSAGES = 2000
 

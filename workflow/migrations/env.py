@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-from workflow import models  # noqa: F401  (the tables, for autogenerate)
+from workflow import models, records  # noqa: F401  (the tables, for autogenerate)
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=SQLModel.metadata,
