@@ -93,9 +93,17 @@ class DecisionSettings(_Strict):
         if self.appeal:
             return " ".join(self.appeal.split())
         return (f"Cette décision peut être contestée dans un délai de deux mois à compter de sa "
-                f"notification, par un recours gracieux adressé à {self.authority} ou par un "
+                f"notification, par un recours gracieux adressé {_to(self.authority)} ou par un "
                 f"recours contentieux devant {self.tribunal}. Le tribunal administratif peut être "
                 "saisi par l'application Télérecours citoyens, sur le site www.telerecours.fr.")
+
+
+def _to(someone: str) -> str:
+    """« à » before a name, contracted as French does: au préfet, aux services, à la préfète."""
+    for article, contracted in (("le ", "au "), ("les ", "aux ")):
+        if someone.lower().startswith(article):
+            return contracted + someone[len(article):]
+    return f"à {someone}"
 
 
 class AgreementSettings(_Strict):

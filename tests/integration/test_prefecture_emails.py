@@ -56,7 +56,7 @@ def test_every_decision_says_how_to_contest_it_and_a_revision_by_when(desk):
     [revision] = messages(desk, "decision_revision")
     for row in (accord, revision):
         assert "Voies et délais de recours" in row.text and "deux mois" in row.text
-        assert "préfet de la région Bretagne" in row.text
+        assert "recours gracieux adressé au préfet de la région Bretagne" in row.text
         assert "tribunal administratif de Rennes" in row.text and "Télérecours citoyens" in row.text
     assert "Préciser la méthode participative" in revision.text
     assert "au plus tard le samedi 21 août 2021" in revision.text  # 60 days after the decision
