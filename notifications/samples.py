@@ -35,7 +35,7 @@ _AGENDA = [
 ]
 _STAFF: dict[str, Any] = {"guichet": _DOSSIER["guichet"], "name": "Claire Dupont-Exemple"}
 _SESSION = {"session_day": date(2021, 10, 19), "old_day": date(2021, 11, 4)}
-_REPORT = {"period": "2021-Q4", "due_on": date(2022, 1, 15)}
+_REPORT = {"period": "2021-Q4", "due_on": date(2022, 1, 17)}  # the 15th is a Saturday
 
 
 def _dossier(**extra: Any) -> dict[str, Any]:
