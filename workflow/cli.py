@@ -71,6 +71,13 @@ def choice(value: str | None, allowed: tuple[str, ...], field: str) -> None:
         raise InvalidInput(f"valeur inconnue « {value} » ({', '.join(allowed)})", field=field)
 
 
+def euros(amount: str) -> str:
+    """An amount of a JSON document (``"36000.00"``) as people read it (``36 000,00 €``)."""
+    from states.money import eur_fr, parse_eur
+
+    return eur_fr(parse_eur(amount))
+
+
 def emit(document: Any) -> None:
     typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
 
@@ -115,7 +122,6 @@ def init(guichet_file: Annotated[Path, typer.Argument(
 def guichet_list(as_json: Json = False) -> None:
     """Les guichets de la base : enveloppe et dossiers par état."""
     from states.lifecycle import STATE_LABELS
-    from states.money import eur_fr, parse_eur
     from workflow import views
 
     rows = reading(views.guichet_list)
@@ -126,7 +132,7 @@ def guichet_list(as_json: Json = False) -> None:
         states = ", ".join(f"{count} {STATE_LABELS[state]}" for state, count in
                            row["dossiers"].items() if count) or "aucun dossier"
         typer.echo(f"{row['id']} ({row['reference_prefix']}) {row['name']} : enveloppe "
-                   f"{eur_fr(parse_eur(row['envelope_eur']))} ; {states}")
+                   f"{euros(row['envelope_eur'])} ; {states}")
 
 
 @guichet_app.command("show")
@@ -139,11 +145,10 @@ def guichet_show(as_json: Json = False) -> None:
         emit(document)
         return
     from states.guards import ROLE_LABELS
-    from states.money import eur_fr, parse_eur
     from states.sessions import SESSION_LABELS
 
     typer.echo(f"{document['name']} ({document['id']}) : enveloppe "
-               f"{eur_fr(parse_eur(document['envelope_eur']))}")
+               f"{euros(document['envelope_eur'])}")
     for d in document["departments"]:
         typer.echo(f"  {d['code']} {d['name']} : {d['prefecture_contact']['email']}")
     for person in document["staff"]:
@@ -162,18 +167,13 @@ def budget(as_json: Json = False) -> None:
     if as_json:
         emit(document)
         return
-    from states.money import eur_fr, parse_eur
-
-    def shown(amount: str) -> str:
-        return eur_fr(parse_eur(amount))
-
-    typer.echo(f"enveloppe {shown(document['envelope_eur'])} ; engagé "
-               f"{shown(document['committed_eur'])} ; reste {shown(document['remaining_eur'])}")
+    typer.echo(f"enveloppe {euros(document['envelope_eur'])} ; engagé "
+               f"{euros(document['committed_eur'])} ; reste {euros(document['remaining_eur'])}")
     for measure, pool in document["separate_envelopes"].items():
-        typer.echo(f"enveloppe distincte {measure} : {shown(pool['envelope_eur'])} ; reste "
-                   f"{shown(pool['remaining_eur'])}")
+        typer.echo(f"enveloppe distincte {measure} : {euros(pool['envelope_eur'])} ; reste "
+                   f"{euros(pool['remaining_eur'])}")
     for code, bucket in document["by_department"].items():
-        typer.echo(f"  {code} : {shown(bucket['committed_eur'])} ({bucket['count']} dossier(s))")
+        typer.echo(f"  {code} : {euros(bucket['committed_eur'])} ({bucket['count']} dossier(s))")
 
 
 @app.command()
@@ -241,11 +241,10 @@ def dossier_list(
         emit(rows)
         return
     from states.lifecycle import STATE_LABELS
-    from states.money import eur_fr, parse_eur
 
     for row in rows:
         typer.echo(f"{row['reference']}  {STATE_LABELS[row['state']]:<19} {row['department']}  "
-                   f"{row['measure']}  {eur_fr(parse_eur(row['requested_eur'])):>14}  "
+                   f"{row['measure']}  {euros(row['requested_eur']):>14}  "
                    f"{row['applicant']['name']}")
 
 

@@ -62,6 +62,8 @@ def run_event(rule: Rule, reference: str, *, actor: str | None, reason: str | No
 
 
 def _parameters(rule: Rule) -> list[inspect.Parameter]:
+    from workflow.cli import Actor
+
     def option(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> Any:
         return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
                                  default=default)
@@ -70,8 +72,7 @@ def _parameters(rule: Rule) -> list[inspect.Parameter]:
         inspect.Parameter("reference", inspect.Parameter.POSITIONAL_OR_KEYWORD,
                           annotation=Annotated[str, typer.Argument(
                               metavar="REF", help="Référence du dossier (BZH-2021-0007).")]),
-        option("actor", Annotated[str | None, typer.Option(
-            "--actor", metavar="EMAIL", help="Qui agit (ou COMITE_ACTOR).")], None),
+        option("actor", Actor, None),
     ]
     for name in ("session", "amount", "reason", "date", "file"):
         kind, metavar, help_text = INPUTS[name]

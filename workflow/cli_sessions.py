@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from states.sessions import SESSION_LABELS
 from workflow.cli import Actor, Json, emit, parse_day, reading, session_app, settings, writing
 
 Day = Annotated[str, typer.Argument(metavar="DATE", help="Date de la session (AAAA-MM-JJ ou JJ/MM/AAAA).")]
@@ -19,8 +20,6 @@ def session_list(as_json: Json = False) -> None:
     if as_json:
         emit(rows)
         return
-    from states.sessions import SESSION_LABELS
-
     for row in rows:
         moved = f" (déplacée du {row['moved_from']})" if row["moved_from"] else ""
         typer.echo(f"{row['date']}  {SESSION_LABELS[row['state']]:<9} {row['agenda_size']} "
@@ -39,8 +38,6 @@ def session_show(day: Day, as_json: Json = False) -> None:
         emit(document)
         return
     from states.lifecycle import BY_EVENT
-    from states.sessions import SESSION_LABELS
-
     typer.echo(f"session du {document['date']} : {SESSION_LABELS[document['state']]}")
     for item in document["agenda"]:
         decision = BY_EVENT[item["decision"]].label if item["decision"] else "à décider"
@@ -49,7 +46,6 @@ def session_show(day: Day, as_json: Json = False) -> None:
 
 def _lifecycle(name: str, help_text: str) -> None:
     def command(day: Day, actor: Actor = None) -> None:
-        from states.sessions import SESSION_LABELS
         from workflow import sessions
 
         service = getattr(sessions, "open_session" if name == "open" else name)
@@ -81,8 +77,6 @@ def session_move(day: Day, new_day: Annotated[str, typer.Argument(metavar="NOUVE
     now = settings().instant()
     committee = writing(lambda uow: sessions.move(uow, day=when, new_day=to,
                                                   actor=settings().actor(actor), now=now))
-    from states.sessions import SESSION_LABELS
-
     typer.echo(f"session déplacée au {committee.day.isoformat()} ({SESSION_LABELS[committee.state]})")
 
 

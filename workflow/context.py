@@ -73,6 +73,12 @@ def normal_reference(reference: str) -> str:
     return reference.strip().upper()
 
 
+def unknown_dossier(session: Session, reference: str) -> NotFound:
+    """The error for a reference that names no dossier (a base with no guichet says so first)."""
+    guichet(session)
+    return NotFound(f"aucun dossier {reference}", field="REF")
+
+
 def find(session: Session, reference: str) -> Dossier:
     dossier = session.exec(
         select(Dossier).where(Dossier.reference == normal_reference(reference))).first()
@@ -127,8 +133,7 @@ def for_event(session: Session, reference: str, email: str | None, *,
         guichet(session, lock=True)
     found = session.exec(query).first()
     if found is None:
-        guichet(session)  # no guichet at all says so first
-        raise NotFound(f"aucun dossier {reference}", field="REF")
+        raise unknown_dossier(session, reference)
     dossier, row, person = found
     return Loaded(row), dossier, who(email, person, dossier)
 

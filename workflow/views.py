@@ -12,7 +12,6 @@ from states.lifecycle import COMMITTED, DossierState, allowed_events
 from states.money import eur_json
 from workflow import context
 from workflow.clock import shown
-from workflow.errors import NotFound
 from workflow.models import (
     AgendaItem,
     Audit,
@@ -113,8 +112,7 @@ def dossier(session: Session, reference: str) -> dict[str, Any]:
         .where(dossiers.c.reference == context.normal_reference(reference))
     ).first()
     if row is None:
-        context.guichet(session)  # no guichet at all says so first
-        raise NotFound(f"aucun dossier {reference}", field="REF")
+        raise context.unknown_dossier(session, reference)
     tz = row.guichet_timezone
     days = {row.session_id: row.session_day} if row.session_id is not None else {}
     audits, reports_table = table(Audit), table(Report)
