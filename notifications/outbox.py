@@ -61,13 +61,19 @@ class Claimed:
     attachment: tuple[str, str] | None = None
 
 
-def requeue_stuck(engine: Engine, *, now: datetime, policy: RetryPolicy) -> int:
+def _of(query: Any, guichet: str | None) -> Any:
+    """``query`` on one guichet's messages, or on every guichet's when ``guichet`` is None."""
+    return query if guichet is None else query.where(col(Outbox.guichet_id) == guichet)
+
+
+def requeue_stuck(engine: Engine, *, now: datetime, policy: RetryPolicy,
+                  guichet: str | None = None) -> int:
     """Rows left `inflight` by a crashed sender go back to the queue, Message-ID unchanged."""
     with UnitOfWork(engine, write=True) as uow:
-        result = uow.session.execute(
+        result = uow.session.execute(_of(
             update(Outbox)
             .where(col(Outbox.status) == "inflight",
-                   col(Outbox.claimed_at) < now - policy.stuck_after)
+                   col(Outbox.claimed_at) < now - policy.stuck_after), guichet)
             .values(status="retrying", next_attempt_at=now,
                     last_error="envoi interrompu (processus arrêté) : nouvel essai")
         )
@@ -75,13 +81,14 @@ def requeue_stuck(engine: Engine, *, now: datetime, policy: RetryPolicy) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def claim(engine: Engine, *, now: datetime, limit: int) -> list[Claimed]:
+def claim(engine: Engine, *, now: datetime, limit: int,
+          guichet: str | None = None) -> list[Claimed]:
     """Take up to ``limit`` due rows in one short transaction (SKIP LOCKED where supported)."""
     with UnitOfWork(engine, write=True) as uow:
-        rows = uow.session.exec(
+        rows = uow.session.exec(_of(
             select(Outbox)
             .where(col(Outbox.status).in_(["queued", "retrying"]),
-                   col(Outbox.next_attempt_at) <= now)
+                   col(Outbox.next_attempt_at) <= now), guichet)
             .order_by(col(Outbox.id))
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -124,9 +131,10 @@ def record(engine: Engine, message: Claimed, outcome: Any, *, now: datetime,
     return str(values["status"]), values["last_error"]
 
 
-def listing(engine: Engine, *, status: str | None = None) -> list[dict[str, Any]]:
+def listing(engine: Engine, *, status: str | None = None,
+            guichet: str | None = None) -> list[dict[str, Any]]:
     with UnitOfWork(engine) as uow:
-        query = select(Outbox).order_by(col(Outbox.id))
+        query = _of(select(Outbox), guichet).order_by(col(Outbox.id))
         if status is not None:
             query = query.where(col(Outbox.status) == status)
         return [
@@ -140,12 +148,14 @@ def listing(engine: Engine, *, status: str | None = None) -> list[dict[str, Any]
         ]
 
 
-def retry(engine: Engine, *, message: int, now: datetime) -> None:
-    """Requeue a dead message (same Message-ID), after someone fixed the cause."""
+def retry(engine: Engine, *, message: int, now: datetime, guichet: str | None = None) -> None:
+    """Requeue a dead message (same Message-ID), after someone fixed the cause; ``guichet``, when
+    given, is the only one whose messages may be requeued."""
     with UnitOfWork(engine, write=True) as uow:
         row = uow.session.get(Outbox, message)
-        if row is None:
-            raise NotFound(f"aucun message n°{message}", field="ID")
+        if row is None or guichet not in (None, row.guichet_id):
+            raise NotFound(f"aucun message n°{message}"
+                           + (f" dans le guichet « {guichet} »" if guichet else ""), field="ID")
         if row.status != "dead":
             raise Refused(f"le message n°{message} est « {row.status} » : seul un message "
                           "abandonné (dead) peut être relancé")

@@ -161,14 +161,17 @@ class Delivery:
     report: Callable[[Claimed, str, str | None], None] | None = None
     policy: RetryPolicy = RetryPolicy()
     rng: random.Random = random.Random()  # noqa: RUF009 - one shared generator is the point
+    guichet: str | None = None  # only this guichet's messages (its relay, its From)
 
     async def run(self) -> Counter[str]:
         totals: Counter[str] = Counter()
-        totals["requeued"] = requeue_stuck(self.engine, now=self.clock(), policy=self.policy)
+        totals["requeued"] = requeue_stuck(self.engine, now=self.clock(), policy=self.policy,
+                                           guichet=self.guichet)
         # A few messages per connection per claim: even if each waited out its connect and reply
         # timeouts (2 × 30 s), the batch ends well before `stuck_after` (10 min), when another
         # sender would take a message of it back and send it a second time.
-        while batch := claim(self.engine, now=self.clock(), limit=self.connections * PER_CLAIM):
+        while batch := claim(self.engine, now=self.clock(), limit=self.connections * PER_CLAIM,
+                             guichet=self.guichet):
             queue: asyncio.Queue[Claimed] = asyncio.Queue()
             for message in batch:
                 queue.put_nowait(message)

@@ -39,6 +39,7 @@ def neutral(text: str) -> str:
 
 @dataclass(frozen=True)
 class Line:
+    guichet: str  # the guichet's id, shown in the directorate's consolidated list
     reference: str
     authority: str
     department: str
@@ -53,9 +54,10 @@ class Line:
 
 @dataclass(frozen=True)
 class MonthlyList:
-    guichet: str
+    guichet: str  # the guichet's name, or "Tous les guichets" for the consolidated list
     month: str
     lines: list[Line]
+    consolidated: bool = False  # one list for the directorate: a column names each guichet
 
     @property
     def total_cents(self) -> int:
@@ -73,18 +75,20 @@ def parse_month(text: str) -> tuple[int, int]:
     return year, month
 
 
-def build(session: Session, month: str) -> MonthlyList:
+def build(session: Session, month: str, loaded: context.Loaded | None = None) -> MonthlyList:
     """The list as it stood at the end of ``month``: the awards decided by then and not withdrawn
     by then, each with what its reports received by then said. Printed again later, a month's
-    list is the one that was sent."""
-    loaded = context.guichet(session)
+    list is the one that was sent. The guichet is ``loaded``, else the unit of work's."""
+    loaded = loaded or context.guichet(session)
     year, number = parse_month(month)
     end = date(year + number // 12, number % 12 + 1, 1)
     before = datetime.combine(end, time(0), ZoneInfo(loaded.tz)).astimezone(UTC)
     accepted = (select(Audit.dossier_id, func.max(Audit.at).label("at"))
-                .where(Audit.event == "accept", col(Audit.at) < before)
+                .where(Audit.guichet_id == loaded.id, Audit.event == "accept",
+                       col(Audit.at) < before)
                 .group_by(col(Audit.dossier_id)).subquery())
-    withdrawn = select(Audit.dossier_id).where(Audit.event == "withdraw", col(Audit.at) < before)
+    withdrawn = select(Audit.dossier_id).where(Audit.guichet_id == loaded.id,
+                                               Audit.event == "withdraw", col(Audit.at) < before)
     # Only the columns the list shows: a national guichet has hundreds of thousands of laureates.
     rows = session.execute(
         sa_select(col(Dossier.id), col(Dossier.reference), col(Dossier.applicant_name),
@@ -110,7 +114,8 @@ def build(session: Session, month: str) -> MonthlyList:
         latest = received[-1] if received else None
         paid = {(c["name"], c["department"]) for *_, listed in received for c in listed}
         lines.append(Line(
-            reference=reference, authority=authority, department=department, measure=measure,
+            guichet=loaded.id, reference=reference, authority=authority, department=department,
+            measure=measure,
             amount_cents=cents or 0,
             # The latest report's end date, else the one the dossier was filed with.
             end_date=latest[1] if latest else (
@@ -121,14 +126,35 @@ def build(session: Session, month: str) -> MonthlyList:
     return MonthlyList(loaded.row.name, month, lines)
 
 
+def consolidated(session: Session, month: str) -> MonthlyList:
+    """Every guichet's list for ``month`` in one, for the directorate: each guichet's month ends
+    at its own midnight, and a first column names the guichet."""
+    parse_month(month)
+    lines = [line for loaded in context.every_guichet(session)
+             for line in build(session, month, loaded).lines]
+    return MonthlyList("Tous les guichets", month, lines, consolidated=True)
+
+
 def xml_text(text: str) -> str:
     """XML keeps no bare CR: line breaks are written as LF (what readers would show anyway)."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _row(line: Line) -> list[Any]:
-    return [line.reference, line.authority, line.department, line.measure, line.amount_cents,
-            line.end_date, line.status, line.companies, line.session_day, line.decided_on]
+def _headers(report: MonthlyList) -> list[str]:
+    return ["Guichet", *HEADERS] if report.consolidated else HEADERS
+
+
+def _row(report: MonthlyList, line: Line) -> list[Any]:
+    cells = [line.reference, line.authority, line.department, line.measure, line.amount_cents,
+             line.end_date, line.status, line.companies, line.session_day, line.decided_on]
+    return [line.guichet, *cells] if report.consolidated else cells
+
+
+def _total_row(report: MonthlyList, label: Any, total: Any) -> list[Any]:
+    """The label first, the total under the amounts, the other cells empty."""
+    headers = _headers(report)
+    amounts = headers.index("Montant financé (€)")
+    return [label if i == 0 else total if i == amounts else None for i in range(len(headers))]
 
 
 def to_csv(report: MonthlyList) -> str:
@@ -136,10 +162,10 @@ def to_csv(report: MonthlyList) -> str:
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(HEADERS)
+    writer.writerow(_headers(report))
     for line in report.lines:
         cells = []
-        for value in _row(line):
+        for value in _row(report, line):
             if isinstance(value, int):
                 cells.append((eur_json(value) or "").replace(".", ","))
             elif isinstance(value, date):
@@ -147,8 +173,8 @@ def to_csv(report: MonthlyList) -> str:
             else:
                 cells.append(neutral("" if value is None else str(value)))
         writer.writerow(cells)
-    writer.writerow(["Total", "", "", "", (eur_json(report.total_cents) or "").replace(".", ","),
-                     "", "", "", "", ""])
+    total = (eur_json(report.total_cents) or "").replace(".", ",")
+    writer.writerow(["" if cell is None else cell for cell in _total_row(report, "Total", total)])
     return out.getvalue()
 
 
@@ -167,7 +193,8 @@ def to_xlsx(report: MonthlyList, path: Path) -> None:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(f"Lauréats {report.month}")
     sheet.freeze_panes = "A3"
-    for letter, width in zip("ABCDEFGHIJ", (16, 36, 12, 8, 18, 12, 16, 48, 12, 16), strict=True):
+    widths = ((16,) if report.consolidated else ()) + (16, 36, 12, 8, 18, 12, 16, 48, 12, 16)
+    for letter, width in zip("ABCDEFGHIJK", widths, strict=False):
         sheet.column_dimensions[letter].width = width
     bold, euro, day = Font(bold=True), '#,##0.00 "€"', "DD/MM/YYYY"
 
@@ -190,28 +217,29 @@ def to_xlsx(report: MonthlyList, path: Path) -> None:
     title.font = Font(bold=True, size=13)
     sheet.append([title])
     header = []
-    for text in HEADERS:
+    for text in _headers(report):
         header.append(WriteOnlyCell(sheet, text))
         header[-1].font = bold
     sheet.append(header)
     for line in report.lines:
-        sheet.append([cell(value) for value in _row(line)])
+        sheet.append([cell(value) for value in _row(report, line)])
     # A value, not a formula: the file holds no formula at all, so none can be hijacked.
     total = cell(report.total_cents)
     total.font = bold
     label = WriteOnlyCell(sheet, "Total")
     label.font = bold
-    sheet.append([label, None, None, None, total])
+    sheet.append(_total_row(report, label, total))
     book.save(path)
 
 
-def write(session: Session, month: str, output: Path) -> MonthlyList:
+def write(session: Session, month: str, output: Path, *,
+          all_guichets: bool = False) -> MonthlyList:
     from reports.output import written
 
     suffix = output.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise InvalidInput("extension attendue : .csv ou .xlsx", field="--output")
-    report = build(session, month)
+    report = consolidated(session, month) if all_guichets else build(session, month)
     with written(output) as path:
         if suffix == ".csv":
             path.write_text(to_csv(report), encoding="utf-8", newline="")

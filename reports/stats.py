@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from states.lifecycle import COMMITTED
 from states.money import eur_fr, eur_json, parse_eur
-from workflow import views
+from workflow import context, views
 from workflow.models import Audit, Dossier
 
 BANDS = ((2_000, "moins de 2 000"), (5_000, "2 000 à 4 999"), (20_000, "5 000 à 19 999"),
@@ -22,15 +22,40 @@ def band(population: int | None) -> str:
     return next((label for bound, label in BANDS if population < bound), "50 000 et plus")
 
 
-def compute(session: Session) -> dict[str, Any]:
+def _envelopes(budgets: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Several guichets' envelopes added up, each guichet's own kept beside the sums."""
+    def total(key: str, of: list[dict[str, Any]]) -> str | None:
+        return eur_json(sum(parse_eur(item[key]) for item in of))
+
+    separate: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for budget in budgets.values():
+        for measure, pool in budget["separate_envelopes"].items():
+            separate[measure].append(pool)
+    every = list(budgets.values())
+    return {key: total(key, every) for key in ("envelope_eur", "committed_eur", "remaining_eur")
+            } | {"separate_envelopes": {m: {key: total(key, pools) for key in (
+                     "envelope_eur", "committed_eur", "remaining_eur")}
+                     for m, pools in sorted(separate.items())},
+                 "by_guichet": budgets}
+
+
+def compute(session: Session, *, all_guichets: bool = False) -> dict[str, Any]:
+    """The figures of the unit of work's guichet, or of every guichet of the base added up
+    (with a ``by_guichet`` axis) for the directorate."""
+    guichets = context.all_guichets(session) if all_guichets else [context.guichet(session)]
+    ids = [g.id for g in guichets]
     laureates = list(session.exec(select(Dossier).where(
-        col(Dossier.state).in_([s.value for s in COMMITTED]))))
+        col(Dossier.guichet_id).in_(ids), col(Dossier.state).in_([s.value for s in COMMITTED]))))
     groups: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for d in laureates:
-        for axis, value in (("by_department", d.department), ("by_kind", d.applicant_kind),
-                            ("by_population", band(d.population)), ("by_measure", d.measure)):
+        axes = [("by_department", d.department), ("by_kind", d.applicant_kind),
+                ("by_population", band(d.population)), ("by_measure", d.measure)]
+        if all_guichets:
+            axes.append(("by_guichet", d.guichet_id))
+        for axis, value in axes:
             groups[axis][value].append(d.awarded_cents or 0)
-    decisions = Counter(a.event for a in session.exec(select(Audit).where(
+    decisions = Counter(event for event in session.exec(select(Audit.event).where(
+        col(Audit.guichet_id).in_(ids),
         col(Audit.event).in_(["accept", "request_revision", "refuse"]))))
     taken = sum(decisions.values())
 
@@ -49,7 +74,8 @@ def compute(session: Session) -> dict[str, Any]:
         "acceptance_rate": rate("accept"),
         "revision_rate": rate("request_revision"),
         "refusal_rate": rate("refuse"),
-        "envelopes": views.budget(session),
+        "envelopes": (_envelopes({g.id: views.budget(session, g) for g in guichets})
+                      if all_guichets else views.budget(session, guichets[0])),
     }
 
 
@@ -58,7 +84,8 @@ def table(document: dict[str, Any]) -> str:
         return eur_fr(parse_eur(text or "0"))
 
     lines = [f"Lauréats : {document['laureates']} pour {money(document['awarded_eur'])}"]
-    titles = {"by_department": "Par département", "by_kind": "Par type de collectivité",
+    titles = {"by_guichet": "Par guichet", "by_department": "Par département",
+              "by_kind": "Par type de collectivité",
               "by_population": "Par population", "by_measure": "Par mesure"}
     for axis, title in titles.items():
         lines.append(f"{title} :")

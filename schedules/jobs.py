@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -21,13 +22,14 @@ from states.periods import Quarter
 from workflow import context, messages
 from workflow.context import SYSTEM, Loaded
 from workflow.db import Renderer, UnitOfWork, insert_new
-from workflow.due import at_local, key
+from workflow.due import at_local, monthly_key
 from workflow.models import (
     AgendaItem,
     Audit,
     CommitteeSession,
     Department,
     Dossier,
+    Guichet,
     Report,
     Staff,
 )
@@ -44,17 +46,23 @@ def _months(first: date, last: date) -> list[tuple[int, int]]:
     return months
 
 
-def ensure_monthly_lists(engine: Engine, *, now: datetime) -> None:
-    """The month-end list is due work too: one row per month since the guichet was loaded."""
-    with UnitOfWork(engine, write=True) as uow:
-        loaded = context.guichet(uow.session)
-        today = loaded.today(now)
-        since = min(loaded.today(loaded.row.loaded_at), today)
-        rows = [{"key": key("monthly_list", period=f"{year}-{month:02d}"), "kind": "monthly_list",
-                 "period": f"{year}-{month:02d}", "status": "pending",
-                 "due_at": at_local(loaded, last_business_day(year, month),
-                                    loaded.config.calendar.monthly_list_time)}
-                for year, month in _months(since, today)]
+def ensure_monthly_lists(engine: Engine, *, now: datetime, guichet: str | None = None) -> None:
+    """The month-end list is due work too: for each guichet, one row per month since it was
+    loaded (``guichet`` names one, else every guichet of the base)."""
+    with UnitOfWork(engine, write=True, guichet=guichet) as uow:
+        known = set(uow.session.exec(_of(select(DueWork.key)
+                                         .where(DueWork.kind == "monthly_list"), guichet)))
+        rows = []
+        for loaded in context.every_guichet(uow.session):
+            today = loaded.today(now)
+            since = min(loaded.today(loaded.row.loaded_at), today)
+            for year, month in _months(since, today):
+                period = f"{year}-{month:02d}"
+                if monthly_key(loaded.id, period) not in known:
+                    rows.append({"guichet_id": loaded.id, "key": monthly_key(loaded.id, period),
+                                 "kind": "monthly_list", "period": period, "status": "pending",
+                                 "due_at": at_local(loaded, last_business_day(year, month),
+                                                    loaded.config.calendar.monthly_list_time)})
         # Two ticks at once may both create this month's row: the second is simply ignored.
         insert_new(uow.session, DueWork, rows, unique="key")
         uow.commit()
@@ -127,7 +135,7 @@ def _session_job(template: str) -> Job:
 def _monthly_list(uow: UnitOfWork, loaded: Loaded, row: DueWork, now: datetime) -> bool:
     from reports.monthly import build, to_csv
 
-    report = build(uow.session, row.period)
+    report = build(uow.session, row.period, loaded)
     for email in loaded.config.report.contacts:
         messages.to_person(uow, loaded, email, "monthly_list", key=f"due:{row.key}", now=now,
                            name="Madame, Monsieur", month=row.period, count=len(report.lines),
@@ -154,12 +162,17 @@ JOB_LABELS = {
 EXPIRE_AFTER = timedelta(days=30)
 
 
-def expire_stale(engine: Engine, *, now: datetime) -> int:
+def _of(query: Any, guichet: str | None) -> Any:
+    """``query`` on the due work of one guichet, or of every guichet when ``guichet`` is None."""
+    return query if guichet is None else query.where(col(DueWork.guichet_id) == guichet)
+
+
+def expire_stale(engine: Engine, *, now: datetime, guichet: str | None = None) -> int:
     with UnitOfWork(engine, write=True) as uow:
-        result = uow.session.execute(
+        result = uow.session.execute(_of(
             update(DueWork)
             .where(col(DueWork.status) == "pending", col(DueWork.kind) != "monthly_list",
-                   col(DueWork.due_at) < now - EXPIRE_AFTER)
+                   col(DueWork.due_at) < now - EXPIRE_AFTER), guichet)
             .values(status="expired", done_at=now))
         uow.commit()
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -187,9 +200,11 @@ def _run_one(engine: Engine, render: Renderer, row_id: int, now: datetime) -> st
             return None
         row.status, row.done_at = "done", now
         uow.session.add(row)
-        loaded = context.guichet(uow.session)
-        sent = JOBS[row.kind](uow, loaded, row, now)
-        uow.session.add(Audit(dossier_id=row.dossier_id, session_id=row.session_id,
+        guichet = uow.session.get(Guichet, row.guichet_id)
+        assert guichet is not None
+        sent = JOBS[row.kind](uow, Loaded(guichet), row, now)
+        uow.session.add(Audit(guichet_id=row.guichet_id, dossier_id=row.dossier_id,
+                              session_id=row.session_id,
                               action=f"due.{row.kind}", event=row.kind, at=now, actor=SYSTEM,
                               data={"period": row.period, "sent": sent,
                                     "due_at": row.due_at.isoformat()}))
@@ -214,22 +229,23 @@ def _fail(engine: Engine, row_id: int, now: datetime, error: Exception) -> str |
 
 
 def tick(engine: Engine, *, now: datetime, render: Renderer,
-         report: Callable[[str], None] | None = None) -> Counter[str]:
+         report: Callable[[str], None] | None = None, guichet: str | None = None) -> Counter[str]:
     """Run every due row once; returns what was done, by kind; ``report`` hears each piece.
 
-    A row whose work raises is marked failed with its error (counted as ``failed``) and the
-    others still run: one bad dossier never stops the calendar of everyone else."""
-    ensure_monthly_lists(engine, now=now)
+    Every guichet of the base, each on its own calendar, or only ``guichet``. A row whose work
+    raises is marked failed with its error (counted as ``failed``) and the others still run: one
+    bad dossier never stops the calendar of everyone else."""
+    ensure_monthly_lists(engine, now=now, guichet=guichet)
     done: Counter[str] = Counter()
-    expired = expire_stale(engine, now=now)
+    expired = expire_stale(engine, now=now, guichet=guichet)
     if expired:
         done["expired"] = expired
         if report is not None:
             report(f"{expired} relance(s) périmée(s), non envoyée(s)")
     with UnitOfWork(engine) as uow:
-        due = list(uow.session.exec(
+        due = list(uow.session.exec(_of(
             select(DueWork.id).where(col(DueWork.status) == "pending", col(DueWork.due_at) <= now)
-            .order_by(col(DueWork.due_at), col(DueWork.id))))
+            .order_by(col(DueWork.due_at), col(DueWork.id)), guichet)))
     for row_id in due:
         assert row_id is not None
         try:

@@ -28,17 +28,20 @@ def one_line(error: Exception) -> str:
     return f"{type(error).__name__}: {first[0] if first else ''}"
 
 
-def tick_job(engine: Engine, render: Renderer, clock: Callable[[], datetime]) -> None:
+def tick_job(engine: Engine, render: Renderer, clock: Callable[[], datetime],
+             guichet: str | None = None) -> None:
     try:
-        tick(engine, now=clock(), render=render, report=lambda done: log.info("tick : %s", done))
+        tick(engine, now=clock(), render=render, report=lambda done: log.info("tick : %s", done),
+             guichet=guichet)
     except Exception as error:  # noqa: BLE001 - the next tick catches up on what this one missed
         log.error("tick : interrompu (%s) ; nouvel essai à la prochaine minute", one_line(error))
 
 
 async def serve(engine: Engine, render: Renderer, clock: Callable[[], datetime],
                 delivery: Any, *, poll_seconds: float = 5.0,
-                stop: asyncio.Event | None = None) -> None:
-    """Run until SIGTERM or SIGINT (or ``stop`` is set): tick every minute, deliver meanwhile."""
+                stop: asyncio.Event | None = None, guichet: str | None = None) -> None:
+    """Run until SIGTERM or SIGINT (or ``stop`` is set): tick every minute, deliver meanwhile;
+    every guichet of the base, or only ``guichet``."""
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     stop = stop or asyncio.Event()
@@ -47,7 +50,7 @@ async def serve(engine: Engine, render: Renderer, clock: Callable[[], datetime],
         loop.add_signal_handler(signum, stop.set)
     scheduler = AsyncIOScheduler(job_defaults={"coalesce": True, "misfire_grace_time": None,
                                                "max_instances": 1})
-    scheduler.add_job(tick_job, "interval", minutes=1, args=(engine, render, clock),
+    scheduler.add_job(tick_job, "interval", minutes=1, args=(engine, render, clock, guichet),
                       next_run_time=datetime.now().astimezone(), id="tick")
     scheduler.start()
     log.info("comite serve : démarré")

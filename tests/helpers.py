@@ -24,7 +24,7 @@ from notifications.render import render
 from workflow import events, guichet, loading, sessions, views
 from workflow.db import PendingMessage, UnitOfWork, create_schema, engine_for
 from workflow.dossiers import Request, submit
-from workflow.models import Audit, Dossier
+from workflow.models import Audit, Dossier, Guichet
 from workflow.records import Outbox
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,9 +83,10 @@ def queue_messages(engine: Engine, recipients: list[str], *,
 
     context = SAMPLES["submitted"]
     with UnitOfWork(engine, write=True, render=render) as uow:
+        guichet = uow.session.exec(select(Guichet.id)).one()  # the base's guichet
         for n, recipient in enumerate(recipients):
             uow.queue(PendingMessage(template="submitted", context=context, recipient=recipient,
-                                     dedup_key=f"test:{n}:{recipient}",
+                                     dedup_key=f"test:{n}:{recipient}", guichet=guichet,
                                      reference=context["reference"],
                                      created_at=created_at or datetime.now(UTC)))
         uow.commit()

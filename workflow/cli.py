@@ -16,14 +16,44 @@ from typing import Annotated, Any
 import typer
 
 from states.lifecycle import RULES, DossierState
-from workflow.cli_fr import Typer
+from workflow.cli_fr import Command, Typer
 from workflow.errors import InvalidInput
 from workflow.settings import Settings
 
-app = Typer(help="comite : guichet de financement et comité de sélection.")
-dossier_app = Typer(help="Dossiers : dépôt, événements, consultation.")
-session_app = Typer(help="Sessions du comité de sélection.")
-guichet_app = Typer(help="Les guichets de la base.")
+GUICHET_HELP = "Le guichet (ou COMITE_GUICHET) ; inutile quand la base n'en porte qu'un."
+
+
+def _guichet_given(value: str | None) -> None:
+    if value is not None:
+        settings().choose_guichet(value)
+
+
+@cache
+def _guichet_option() -> Any:
+    """The ``--guichet`` option, built by Typer itself (whose Click classes vary by version)."""
+    probe = typer.Typer(add_completion=False)
+
+    @probe.command()
+    def scoped(guichet: Annotated[str | None, typer.Option(
+            "--guichet", metavar="ID", help=GUICHET_HELP, callback=_guichet_given,
+            expose_value=False)] = None) -> None:
+        """Never run: it only carries the option."""
+
+    return next(p for p in typer.main.get_command(probe).params if p.name == "guichet")
+
+
+class Scoped(Command):
+    """A command about one guichet, or every one: it takes ``--guichet ID`` after its name too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(_guichet_option())
+
+
+app = Typer(help="comite : guichet de financement et comité de sélection.", command_class=Scoped)
+dossier_app = Typer(help="Dossiers : dépôt, événements, consultation.", command_class=Scoped)
+session_app = Typer(help="Sessions du comité de sélection.", command_class=Scoped)
+guichet_app = Typer(help="Les guichets de la base.", command_class=Scoped)
 app.add_typer(dossier_app, name="dossier")
 app.add_typer(session_app, name="session")
 app.add_typer(guichet_app, name="guichet")
@@ -47,9 +77,11 @@ def _global(
                                            help="URL de la base (COMITE_DATABASE_URL).")] = None,
     now: Annotated[str | None, typer.Option("--now", metavar="DATE[THH:MM]", help=(
         "Horloge du moteur (COMITE_NOW) : 2021-05-04, 04/05/2021, avec ou sans heure."))] = None,
+    guichet: Annotated[str | None, typer.Option("--guichet", metavar="ID",
+                                                help=GUICHET_HELP)] = None,
 ) -> None:
     global _settings
-    _settings = Settings(database_url=db, now=now)
+    _settings = Settings(database_url=db, now=now, guichet=guichet)
     _settings.clock  # a wrong --now is bad input whatever the command  # noqa: B018
 
 
@@ -85,7 +117,7 @@ def emit(document: Any) -> None:
 def reading(fn: Callable[[Any], Any]) -> Any:
     from workflow.db import UnitOfWork
 
-    with UnitOfWork(settings().engine) as uow:
+    with UnitOfWork(settings().engine, guichet=settings().guichet_id) as uow:
         return fn(uow.session)
 
 
@@ -93,13 +125,14 @@ def writing(fn: Callable[[Any], Any]) -> Any:
     from notifications.render import render
     from workflow.db import UnitOfWork
 
-    with UnitOfWork(settings().engine, write=True, render=render) as uow:
+    with UnitOfWork(settings().engine, write=True, render=render,
+                    guichet=settings().guichet_id) as uow:
         result = fn(uow)
         uow.commit()
         return result
 
 
-@app.command()
+@app.command(cls=Command)  # the file names its guichet
 def init(guichet_file: Annotated[Path, typer.Argument(
         metavar="GUICHET.toml", help="Le fichier du guichet.")]) -> None:
     """Crée ou met à jour le schéma et charge (ou met à jour) le guichet ; idempotent."""
@@ -118,7 +151,7 @@ def init(guichet_file: Annotated[Path, typer.Argument(
         typer.echo(f"  - {change}")
 
 
-@guichet_app.command("list")
+@guichet_app.command("list", cls=Command)
 def guichet_list(as_json: Json = False) -> None:
     """Les guichets de la base : enveloppe et dossiers par état."""
     from states.lifecycle import STATE_LABELS
@@ -176,7 +209,7 @@ def budget(as_json: Json = False) -> None:
         typer.echo(f"  {code} : {euros(bucket['committed_eur'])} ({bucket['count']} dossier(s))")
 
 
-@app.command()
+@app.command(cls=Command)
 def diagram() -> None:
     """Le cycle de vie d'un dossier en diagramme Mermaid."""
     from states.machine import mermaid

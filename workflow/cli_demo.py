@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from workflow.cli import app
+from workflow.cli_fr import Command
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 COORDINATOR = "coordination.sgar@example.org"
@@ -88,7 +89,7 @@ def _campaign(engine: Any) -> list[str]:
     return references
 
 
-@app.command()
+@app.command(cls=Command)  # a base of its own
 def demo(folder: Annotated[Path | None, typer.Option(
         "--folder", metavar="DOSSIER",
         help="Où écrire la base et les courriels (par défaut un dossier temporaire).")]

@@ -102,11 +102,12 @@ class Group(_French, TyperGroup):
 class Typer(typer.Typer):
     """A Typer app whose groups and commands speak French."""
 
-    def __init__(self, **settings: Any) -> None:
+    def __init__(self, *, command_class: type[Command] = Command, **settings: Any) -> None:
         settings.setdefault("no_args_is_help", True)
         super().__init__(cls=Group, add_completion=False, rich_markup_mode=None,
                          pretty_exceptions_enable=False, **settings)
+        self.command_class = command_class
 
     def command(self, *args: Any, **settings: Any) -> Any:
-        settings.setdefault("cls", Command)
+        settings.setdefault("cls", self.command_class)
         return super().command(*args, **settings)

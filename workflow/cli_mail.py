@@ -4,22 +4,29 @@ from typing import Annotated, Any
 
 import typer
 
-from workflow.cli import Json, app, choice, emit, reading, settings
+from workflow.cli import Json, Scoped, app, choice, emit, reading, settings
 from workflow.cli_fr import Typer
 from workflow.errors import InvalidInput
 
-outbox_app = Typer(help="La file des courriels.")
+outbox_app = Typer(help="La file des courriels.", command_class=Scoped)
 notifications_app = Typer(help="Les gabarits des courriels.")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(notifications_app, name="notifications")
 
 
-def smtp_settings() -> Any:
-    from notifications.smtp import SmtpSettings
+def every_guichet(connections: int, report: Any) -> Any:
+    """Delivery for the guichet named, else for every guichet of the base, each its own relay."""
+    from notifications.delivery import EveryGuichet
+
+    return EveryGuichet(settings().engine, settings().environ, settings().instant,
+                        connections=connections, report=report, guichet=settings().guichet_id)
+
+
+def guichet_id() -> str:
+    """The id of the guichet the command is about (the one named, else the base's only one)."""
     from workflow import context
 
-    guichet_smtp = reading(lambda s: context.guichet(s).config.smtp.model_dump())
-    return SmtpSettings.from_sources(guichet_smtp, settings().environ)
+    return str(reading(lambda s: context.guichet(s).id))
 
 
 @outbox_app.command("list")
@@ -33,7 +40,7 @@ def outbox_list(
     from notifications.outbox import STATUS_LABELS, listing
 
     choice(status, tuple(STATUS_LABELS), "--status")
-    rows = listing(settings().engine, status=status)
+    rows = listing(settings().engine, status=status, guichet=guichet_id())
     if as_json:
         emit(rows)
         return
@@ -49,20 +56,17 @@ def outbox_send(
     connections: Annotated[int, typer.Option("--connections", min=1, max=32, metavar="N",
                                              help="Connexions SMTP en parallèle.")] = 8,
 ) -> None:
-    """Envoie ce qui est dû, avec nouvel essai des erreurs temporaires."""
+    """Envoie ce qui est dû (de chaque guichet, ou du seul --guichet), avec nouvel essai des
+    erreurs temporaires."""
     import asyncio
 
     from notifications.outbox import STATUS_LABELS
-    from notifications.smtp import Delivery, SmtpMailer
 
     def told(message: Any, status: str, said: str | None) -> None:
         if status != "sent":
             typer.echo(f"n°{message.id} à {message.recipient} : {STATUS_LABELS[status]} ({said})")
 
-    config = smtp_settings()
-    delivery = Delivery(settings().engine, lambda: SmtpMailer(config), config.mail_from,
-                        settings().instant, connections=connections, report=told)
-    totals = asyncio.run(delivery.run())
+    totals = asyncio.run(every_guichet(connections, told).run())
     typer.echo(f"{totals['sent']} envoyé(s), {totals['retrying']} à réessayer, "
                f"{totals['dead']} abandonné(s), {totals['requeued']} repris après interruption")
 
@@ -73,7 +77,8 @@ def outbox_retry(message: Annotated[int, typer.Argument(
     """Remet en file un message abandonné (même Message-ID)."""
     from notifications.outbox import retry
 
-    retry(settings().engine, message=message, now=settings().instant())
+    retry(settings().engine, message=message, now=settings().instant(),
+          guichet=settings().guichet_id)
     typer.echo(f"message n°{message} remis en file")
 
 

@@ -5,31 +5,35 @@ from typing import Annotated
 
 import typer
 
-from workflow.cli import Json, app, emit, reading
+from workflow.cli import Json, Scoped, app, emit, reading
 from workflow.cli_fr import Typer
 
-report_app = Typer(help="Ce que la préfecture transmet.")
+report_app = Typer(help="Ce que la préfecture transmet.", command_class=Scoped)
 app.add_typer(report_app, name="report")
+
+AllGuichets = Annotated[bool, typer.Option(
+    "--all-guichets", help="Tous les guichets de la base en un seul document (la direction).")]
 
 
 @report_app.command("monthly")
 def monthly(
     month: Annotated[str, typer.Option("--month", metavar="AAAA-MM", help="Le mois.")],
     output: Annotated[Path, typer.Option("--output", metavar="FICHIER", help="FICHIER.csv ou FICHIER.xlsx")],
+    all_guichets: AllGuichets = False,
 ) -> None:
     """La liste des lauréats à la fin du mois, en CSV ou XLSX selon l'extension."""
     from reports.monthly import write
 
-    report = reading(lambda s: write(s, month, output))
+    report = reading(lambda s: write(s, month, output, all_guichets=all_guichets))
     typer.echo(f"{len(report.lines)} lauréat(s) au {report.month} : {output}")
 
 
 @app.command()
-def stats(as_json: Json = False) -> None:
+def stats(as_json: Json = False, all_guichets: AllGuichets = False) -> None:
     """Ce que le comité pèse : lauréats et montants par département, taille, mesure ; taux."""
     from reports.stats import compute, table
 
-    document = reading(compute)
+    document = reading(lambda s: compute(s, all_guichets=all_guichets))
     if as_json:
         emit(document)
     else:

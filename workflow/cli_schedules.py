@@ -7,13 +7,22 @@ import typer
 from workflow.cli import app, settings
 
 
+def guichet_in_base() -> str | None:
+    """The guichet named (checked to be in the base), or None for every guichet."""
+    from workflow.cli_mail import guichet_id
+
+    return guichet_id() if settings().guichet_id is not None else None
+
+
 @app.command("tick")
 def tick_command() -> None:
-    """Exécute une fois tout le travail planifié dû à l'horloge du moteur (relances, listes)."""
+    """Exécute une fois tout le travail planifié dû à l'horloge du moteur (relances, listes), de
+    chaque guichet de la base ou du seul --guichet."""
     from notifications.render import render
     from schedules.jobs import JOB_LABELS, tick
 
-    done = tick(settings().engine, now=settings().instant(), render=render)
+    done = tick(settings().engine, now=settings().instant(), render=render,
+                guichet=guichet_in_base())
     if not done:
         typer.echo("rien à faire")
     for kind, count in sorted(done.items()):
@@ -34,9 +43,8 @@ def serve_command(
 
     from notifications.outbox import STATUS_LABELS
     from notifications.render import render
-    from notifications.smtp import Delivery, SmtpMailer
     from schedules.runner import serve
-    from workflow.cli_mail import smtp_settings
+    from workflow.cli_mail import every_guichet
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -47,8 +55,6 @@ def serve_command(
             log.warning("courriel n°%s à %s : %s (%s)", message.id, message.recipient,
                         STATUS_LABELS[status], said)
 
-    config = smtp_settings()
-    clock = settings().instant
-    delivery = Delivery(settings().engine, lambda: SmtpMailer(config), config.mail_from, clock,
-                        connections=connections, report=told)
-    asyncio.run(serve(settings().engine, render, clock, delivery, poll_seconds=poll))
+    asyncio.run(serve(settings().engine, render, settings().instant,
+                      every_guichet(connections, told), poll_seconds=poll,
+                      guichet=guichet_in_base()))

@@ -57,15 +57,66 @@ class Loaded:
         return local_day(now, self.tz)
 
 
+def scope(session: Session) -> str | None:
+    """The guichet a unit of work was opened for (``--guichet``), or None: the base's only one."""
+    return session.info.get("guichet")
+
+
+def _no_guichet() -> InvalidInput:
+    return InvalidInput("aucun guichet dans cette base : lancer d'abord `comite init GUICHET.toml`",
+                        field="--db")
+
+
+def _ids(session: Session) -> str:
+    return ", ".join(session.exec(select(Guichet.id).order_by(Guichet.id)))  # type: ignore[arg-type]
+
+
 def guichet(session: Session, *, lock: bool = False) -> Loaded:
-    query = select(Guichet)
+    """The guichet the unit of work is about: the one named, else the base's only one."""
+    wanted = scope(session)
+    query = select(Guichet).order_by(Guichet.id)  # type: ignore[arg-type]
+    if wanted is not None:
+        query = query.where(Guichet.id == wanted)
     if lock:
         query = query.with_for_update()
-    row = session.exec(query).first()
-    if row is None:
-        raise InvalidInput("aucun guichet dans cette base : lancer d'abord `comite init GUICHET.toml`",
-                           field="--db")
-    return Loaded(row)
+    rows = session.exec(query.limit(2)).all()
+    if not rows:
+        if wanted is None:
+            raise _no_guichet()
+        known = _ids(session)
+        raise InvalidInput(f"aucun guichet « {wanted} » dans cette base "
+                           f"({'guichets : ' + known if known else 'elle est vide'})",
+                           field="--guichet")
+    if len(rows) > 1:
+        raise InvalidInput(f"cette base porte plusieurs guichets ({_ids(session)}) : dire lequel "
+                           "avec --guichet ID (ou COMITE_GUICHET)", field="--guichet")
+    return Loaded(rows[0])
+
+
+def every_guichet(session: Session) -> list[Loaded]:
+    """The guichets work that runs for all of them covers: the one named, else every one."""
+    if scope(session) is not None:
+        return [guichet(session)]
+    rows = session.exec(select(Guichet).order_by(Guichet.id)).all()  # type: ignore[arg-type]
+    if not rows:
+        raise _no_guichet()
+    return [Loaded(row) for row in rows]
+
+
+def all_guichets(session: Session) -> list[Loaded]:
+    """Every guichet of the base, for a consolidated figure: naming one contradicts it."""
+    if scope(session) is not None:
+        raise InvalidInput("--all-guichets couvre tous les guichets : ne pas donner aussi "
+                           "--guichet (ni COMITE_GUICHET)", field="--all-guichets")
+    return every_guichet(session)
+
+
+def in_scope(session: Session, guichet_id: str, what: str) -> None:
+    """Something named by itself (a reference, a message number) must not contradict --guichet."""
+    wanted = scope(session)
+    if wanted is not None and wanted != guichet_id:
+        raise InvalidInput(f"{what} est du guichet « {guichet_id} », pas de « {wanted} » : "
+                           "corriger --guichet, ou l'omettre", field="--guichet")
 
 
 def normal_reference(reference: str) -> str:
@@ -75,16 +126,11 @@ def normal_reference(reference: str) -> str:
 
 def unknown_dossier(session: Session, reference: str) -> NotFound:
     """The error for a reference that names no dossier (a base with no guichet says so first)."""
-    guichet(session)
+    if scope(session) is not None:
+        guichet(session)  # an unknown --guichet is the first thing to say
+    elif session.exec(select(Guichet.id)).first() is None:
+        raise _no_guichet()
     return NotFound(f"aucun dossier {reference}", field="REF")
-
-
-def find(session: Session, reference: str) -> Dossier:
-    dossier = session.exec(
-        select(Dossier).where(Dossier.reference == normal_reference(reference))).first()
-    if dossier is None:
-        raise NotFound(f"aucun dossier {reference}", field="REF")
-    return dossier
 
 
 def actor(session: Session, loaded: Loaded, email: str | None,
@@ -130,11 +176,14 @@ def for_event(session: Session, reference: str, email: str | None, *,
     if lock_guichet:
         # First, on its own: once the lock is ours, the read below sees what the previous holder
         # committed (a second identical decision is then refused, not merely in conflict).
-        guichet(session, lock=True)
+        owner = (select(Dossier.guichet_id)
+                 .where(Dossier.reference == normal_reference(reference)).scalar_subquery())
+        session.exec(select(Guichet.id).where(Guichet.id == owner).with_for_update()).first()
     found = session.exec(query).first()
     if found is None:
         raise unknown_dossier(session, reference)
     dossier, row, person = found
+    in_scope(session, row.id, f"le dossier {dossier.reference}")
     return Loaded(row), dossier, who(email, person, dossier)
 
 

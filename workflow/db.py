@@ -112,6 +112,7 @@ class PendingMessage:
     attachment: tuple[str, str] | None = None  # (file name, text)
     mail_domain: str = "comite.example.org"
     templates: str | None = None  # the guichet's own templates folder, tried first
+    guichet: str = ""  # whose message it is
 
 
 # render(template, context, override=folder) -> subject, text, html, calendar invitation
@@ -120,17 +121,22 @@ Renderer = Callable[..., tuple[str, str, str, str | None]]
 
 @dataclass
 class UnitOfWork:
-    """``with UnitOfWork(engine, write=True) as uow: ...; uow.commit()``: all or nothing."""
+    """``with UnitOfWork(engine, write=True) as uow: ...; uow.commit()``: all or nothing.
+
+    ``guichet`` is the guichet the work is about (``--guichet``); None means the base's only one.
+    Services read it with ``workflow.context.guichet``."""
 
     engine: Engine
     write: bool = False
     render: Renderer | None = None
+    guichet: str | None = None
     session: Session = field(init=False)
     messages: list[PendingMessage] = field(default_factory=list)
 
     def __enter__(self) -> UnitOfWork:
         bind = self.engine.execution_options(comite_write=True) if self.write else self.engine
-        self.session = Session(bind=bind, expire_on_commit=False, autoflush=True)
+        self.session = Session(bind=bind, expire_on_commit=False, autoflush=True,
+                               info={"guichet": self.guichet})
         self.session.begin()
         return self
 

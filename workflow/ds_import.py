@@ -319,8 +319,13 @@ def run(uow: UnitOfWork, *, path: Path, mapping_file: Path | None, now: datetime
     loaded = context.guichet(uow.session, lock=True)
     rows = validate(read_rows(path), mapping=read_mapping(mapping_file), file=str(path),
                     loaded=loaded, today=loaded.today(now))
-    known = set(uow.session.exec(select(Dossier.ds_number).where(
-        Dossier.ds_number.in_([r.ds_number for r in rows]))))  # type: ignore[union-attr]
+    known = dict(uow.session.exec(select(Dossier.ds_number, Dossier.guichet_id).where(
+        Dossier.ds_number.in_([r.ds_number for r in rows]))).all())  # type: ignore[union-attr]
+    for row in rows:
+        # A Démarches Simplifiées number is one dossier of the whole platform: it is filed once.
+        if known.get(row.ds_number, loaded.id) != loaded.id:
+            raise Refused(f"ligne {row.number} (dossier DS {row.ds_number}) : ce dossier est déjà "
+                          "déposé dans un autre guichet de cette base ; le retirer de l'export")
     fresh = [row for row in rows if row.ds_number not in known]
     filed = [] if dry_run else [(row.ds_number, _file_one(uow, loaded, row, now))
                                 for row in progress(fresh)]

@@ -30,9 +30,15 @@ def key(kind: str, dossier: int | None = None, session: int | None = None, perio
     return f"{kind}:{dossier or '-'}:{session or '-'}:{period}"
 
 
-def _add(session: Session, kind: str, due_at: datetime, *, dossier: int | None = None,
-         committee: int | None = None, period: str = "") -> None:
+def monthly_key(guichet: str, month: str) -> str:
+    """A month-end list is one per guichet and month (``monthly_list:bretagne-2021:2021-06``)."""
+    return f"monthly_list:{guichet}:{month}"
+
+
+def _add(session: Session, loaded: Loaded, kind: str, due_at: datetime, *,
+         dossier: int | None = None, committee: int | None = None, period: str = "") -> None:
     insert_new(session, DueWork, [{
+        "guichet_id": loaded.id,
         "key": key(kind, dossier, committee, period), "kind": kind, "dossier_id": dossier,
         "session_id": committee, "period": period, "due_at": due_at, "status": "pending"}],
         unique="key")
@@ -50,7 +56,7 @@ def after_signature(session: Session, loaded: Loaded, dossier: Dossier) -> None:
             ("report_overdue", due + timedelta(days=1)),
             ("report_escalation", due + timedelta(days=calendar.escalation_days_after_due)),
         ):
-            _add(session, kind, at_local(loaded, day, calendar.reminder_time),
+            _add(session, loaded, kind, at_local(loaded, day, calendar.reminder_time),
                  dossier=dossier.id, period=str(quarter))
     warn_late_end(session, loaded, dossier, now=at_local(loaded, dossier.signed_on,
                                                          calendar.reminder_time))
@@ -59,7 +65,7 @@ def after_signature(session: Session, loaded: Loaded, dossier: Dossier) -> None:
 def warn_late_end(session: Session, loaded: Loaded, dossier: Dossier, *, now: datetime) -> None:
     """An end date past the results deadline warns the owner, once per announced date."""
     if dossier.end_date > loaded.config.guichet.results_deadline:
-        _add(session, "end_date_warning", now, dossier=dossier.id,
+        _add(session, loaded, "end_date_warning", now, dossier=dossier.id,
              period=dossier.end_date.isoformat())
 
 
@@ -98,7 +104,7 @@ def plan_session(session: Session, loaded: Loaded, committee: CommitteeSession,
         row = session.exec(select(DueWork).where(DueWork.key == key(kind, None, committee.id))
                            ).first()
         if row is None:
-            _add(session, kind, due_at, committee=committee.id)
+            _add(session, loaded, kind, due_at, committee=committee.id)
         elif row.due_at != due_at and row.status != "cancelled":
             row.due_at = due_at
             if due_at > now:

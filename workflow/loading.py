@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from states.guards import ROLE_LABELS
 from workflow import due
-from workflow.context import Loaded
+from workflow.context import SYSTEM, Loaded
 from workflow.db import UnitOfWork
 from workflow.errors import Refused
 from workflow.guichet import GuichetFile
@@ -97,10 +97,12 @@ def load(uow: UnitOfWork, config: GuichetFile, text: str, *, now: datetime,
          folder: str | None = None) -> dict[str, Any]:
     """Create or update the guichet; returns what changed (nothing the second time)."""
     settings = config.guichet
-    other = uow.session.exec(select(Guichet).where(Guichet.id != settings.id)).first()
+    # The reference prefix names the guichet of a reference: no two guichets share one.
+    other = uow.session.exec(select(Guichet).where(
+        Guichet.id != settings.id, Guichet.reference_prefix == settings.reference_prefix)).first()
     if other is not None:
-        raise Refused(f"cette base contient déjà le guichet « {other.id} » : "
-                      "utiliser une autre base (--db) pour un autre guichet")
+        raise Refused(f"guichet.reference_prefix : le préfixe {settings.reference_prefix} est déjà "
+                      f"celui du guichet « {other.id} » de cette base ; en choisir un autre")
     row = uow.session.get(Guichet, settings.id)
     changes: list[str] = []
     values: dict[str, Any] = {"name": settings.name, "reference_prefix": settings.reference_prefix,
@@ -121,6 +123,7 @@ def load(uow: UnitOfWork, config: GuichetFile, text: str, *, now: datetime,
     _sync_staff(uow, config, changes)
     _sync_sessions(uow, config, changes, Loaded(row), now)
     if changes:
-        uow.session.add(Audit(action="guichet.load", event="init", at=now, actor="system",
+        uow.session.add(Audit(guichet_id=settings.id, action="guichet.load", event="init", at=now,
+                              actor=SYSTEM,
                               data={"changes": changes}))
     return {"guichet": settings.id, "changes": changes}

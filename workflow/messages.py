@@ -82,6 +82,7 @@ def to_owner(uow: UnitOfWork, loaded: Loaded, dossier: Dossier, template: str, *
             attachment=attachment,
             mail_domain=loaded.config.guichet.mail_domain,
             templates=loaded.templates,
+            guichet=loaded.id,
         )
     )
 
@@ -102,5 +103,6 @@ def to_person(uow: UnitOfWork, loaded: Loaded, email: str, template: str, *, key
             attachment=attachment,
             mail_domain=loaded.config.guichet.mail_domain,
             templates=loaded.templates,
+            guichet=loaded.id,
         )
     )

@@ -38,6 +38,8 @@ def _json(nullable: bool = False) -> Any:
 
 
 class Guichet(SQLModel, table=True):
+    # A reference (BZH-2021-0007) names its guichet by its prefix: one prefix, one guichet.
+    __table_args__ = (Index("ix_guichet_reference_prefix", "reference_prefix", unique=True),)
     id: str = Field(primary_key=True)
     name: str
     reference_prefix: str
@@ -88,7 +90,7 @@ class Dossier(SQLModel, table=True):
     __table_args__ = (
         Index("ix_dossier_state", "guichet_id", "state"),
         Index("ix_dossier_department", "guichet_id", "department"),
-        Index("ix_dossier_siren", "siren"),
+        Index("ix_dossier_siren", "guichet_id", "siren"),
         # Envelope sums. On PostgreSQL migration 0003 adds INCLUDE (awarded_cents), making them
         # an index-only scan; said here, that option would load the PostgreSQL dialect at every
         # start (17 ms), SQLite bases included.
@@ -137,7 +139,9 @@ class AgendaItem(SQLModel, table=True):
 
 
 class Audit(SQLModel, table=True):
+    __table_args__ = (Index("ix_audit_guichet_event", "guichet_id", "event"),)
     id: int | None = Field(default=None, primary_key=True)
+    guichet_id: str = Field(foreign_key="guichet.id")
     dossier_id: int | None = Field(default=None, foreign_key="dossier.id", index=True)
     session_id: int | None = Field(default=None, foreign_key="committee_session.id", index=True)
     action: str  # dotted code: dossier.accept, session.move, guichet.load

@@ -23,6 +23,7 @@ def store_messages(session: Session, messages: Iterable[PendingMessage], render:
                                           override=message.templates)
         assert message.created_at is not None
         rows.append({
+            "guichet_id": message.guichet,
             "dedup_key": message.dedup_key,
             "message_id": new_message_id(message.mail_domain),
             "recipient": message.recipient,

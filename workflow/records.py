@@ -17,8 +17,9 @@ from workflow.models import _json, _utc
 
 
 class Outbox(SQLModel, table=True):
-    __table_args__ = (Index("ix_outbox_status", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_status", "guichet_id", "status", "next_attempt_at"),)
     id: int | None = Field(default=None, primary_key=True)
+    guichet_id: str = Field(foreign_key="guichet.id")  # whose From, relay and templates
     dedup_key: str = Field(unique=True)
     message_id: str = Field(unique=True)
     recipient: str
@@ -51,9 +52,13 @@ class DueWork(SQLModel, table=True):
     """A piece of scheduled work: unique on its key, claimed once by a conditional update."""
 
     __tablename__ = "due_work"
-    __table_args__ = (Index("ix_due_work_pending", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_due_work_pending", "status", "due_at"),  # the tick of every guichet
+        Index("ix_due_work_guichet", "guichet_id", "status", "due_at"),  # one guichet's
+    )
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(unique=True)  # kind:dossier:session:period
+    guichet_id: str = Field(foreign_key="guichet.id")
+    key: str = Field(unique=True)  # kind:dossier:session:period, monthly_list:guichet:month
     kind: str
     dossier_id: int | None = Field(default=None, foreign_key="dossier.id", index=True)
     session_id: int | None = Field(default=None, foreign_key="committee_session.id", index=True)

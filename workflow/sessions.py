@@ -39,7 +39,8 @@ def _save(uow: UnitOfWork, committee: CommitteeSession, command: str, actor: str
     except StaleDataError:
         raise Conflict(f"conflit : la session du {day:%d/%m/%Y} a été modifiée "
                        "pendant votre action ; recommencer") from None
-    audit = Audit(session_id=committee.id, action=f"session.{command}", event=command,
+    audit = Audit(guichet_id=committee.guichet_id, session_id=committee.id,
+                  action=f"session.{command}", event=command,
                   from_state=source, to_state=committee.state, at=now, actor=actor,
                   data=data or {})
     uow.session.add(audit)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 class Settings:
     database_url: str | None = None
     now: str | None = None
+    guichet: str | None = None
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
 
     @cached_property
@@ -43,6 +44,23 @@ class Settings:
 
     def instant(self) -> datetime:
         return self.clock.now()
+
+    @property
+    def guichet_id(self) -> str | None:
+        """The guichet named by --guichet or COMITE_GUICHET; None lets a base of one choose."""
+        if self.guichet is None:  # an empty COMITE_GUICHET is the usual way to unset it
+            return (self.environ.get("COMITE_GUICHET") or "").strip() or None
+        if not self.guichet.strip():
+            raise InvalidInput("--guichet vide : donner l'identifiant d'un guichet (comite "
+                               "guichet list)", field="--guichet")
+        return self.guichet.strip()
+
+    def choose_guichet(self, named: str) -> None:
+        """--guichet given after the command: it must not contradict the one given before."""
+        if self.guichet is not None and self.guichet.strip() != named.strip():
+            raise InvalidInput(f"deux guichets donnés ({self.guichet}, {named}) : n'en donner "
+                               "qu'un", field="--guichet")
+        self.guichet = named
 
     def actor(self, given: str | None) -> str | None:
         return given or self.environ.get("COMITE_ACTOR") or None

@@ -77,14 +77,15 @@ def guichet(session: Session) -> dict[str, Any]:
         ],
         "staff": [{"email": s.email, "name": s.name, "role": s.role, "department": s.department}
                   for s in staff],
-        "sessions": session_list(session),
+        "sessions": session_list(session, loaded),
         "report": config.report.model_dump(),
         "smtp": config.smtp.model_dump(),
     }
 
 
-def _session_days(session: Session) -> dict[int, date]:
-    return {s.id: s.day for s in session.exec(select(CommitteeSession)) if s.id is not None}
+def _session_days(session: Session, loaded: context.Loaded) -> dict[int, date]:
+    return {s.id: s.day for s in session.exec(select(CommitteeSession).where(
+        CommitteeSession.guichet_id == loaded.id)) if s.id is not None}
 
 
 def in_euros(value: Any) -> Any:
@@ -113,6 +114,7 @@ def dossier(session: Session, reference: str) -> dict[str, Any]:
     ).first()
     if row is None:
         raise context.unknown_dossier(session, reference)
+    context.in_scope(session, row.guichet_id, f"le dossier {row.reference}")
     tz = row.guichet_timezone
     days = {row.session_id: row.session_day} if row.session_id is not None else {}
     audits, reports_table = table(Audit), table(Report)
@@ -177,14 +179,19 @@ def dossier_list(session: Session, *, state: str | None = None, department: str 
     if session_day is not None:
         committee = context.session_on(session, loaded, session_day)
         query = query.where(Dossier.session_id == committee.id)
-    days = _session_days(session)
+    days = _session_days(session, loaded)
     return [_summary(row, days) for row in session.exec(query.order_by(Dossier.reference))]
 
 
-def session_list(session: Session) -> list[dict[str, Any]]:
-    sizes = dict(session.exec(select(AgendaItem.session_id, func.count())
-                              .group_by(AgendaItem.session_id)).all())  # type: ignore[arg-type]
-    rows = session.exec(select(CommitteeSession).order_by(CommitteeSession.day)).all()  # type: ignore[arg-type]
+def session_list(session: Session, loaded: context.Loaded | None = None) -> list[dict[str, Any]]:
+    loaded = loaded or context.guichet(session)
+    sessions = select(CommitteeSession).where(CommitteeSession.guichet_id == loaded.id)
+    sizes = dict(session.exec(
+        select(AgendaItem.session_id, func.count())
+        .join(CommitteeSession, CommitteeSession.id == AgendaItem.session_id)  # type: ignore[arg-type]
+        .where(CommitteeSession.guichet_id == loaded.id)
+        .group_by(AgendaItem.session_id)).all())  # type: ignore[arg-type]
+    rows = session.exec(sessions.order_by(CommitteeSession.day)).all()  # type: ignore[arg-type]
     return [
         {"date": s.day.isoformat(), "state": s.state, "agenda_size": sizes.get(s.id or 0, 0),
          "moved_from": s.moved_from.isoformat() if s.moved_from else None}
@@ -210,8 +217,9 @@ def session_show(session: Session, day: date) -> dict[str, Any]:
     }
 
 
-def budget(session: Session) -> dict[str, Any]:
-    loaded = context.guichet(session)
+def budget(session: Session, loaded: context.Loaded | None = None) -> dict[str, Any]:
+    """The envelope of ``loaded`` (else the unit of work's guichet): committed, left, where."""
+    loaded = loaded or context.guichet(session)
     settings = loaded.config.guichet
     rows = session.exec(
         select(Dossier.department, Dossier.measure, func.count(),
