@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -72,3 +75,62 @@ def test_on_postgresql_the_envelope_index_carries_the_amounts():
         assert definition.endswith("INCLUDE (awarded_cents)")
     finally:
         drop()
+
+
+RELEASE = Path(__file__).resolve().parents[1] / "fixtures" / "release_base"
+
+
+def _load_release_rows(engine):
+    """The rows of a base the previous release made (revision 0004), put back as it stored them."""
+    from datetime import date, datetime
+
+    from sqlalchemy import Date, DateTime, MetaData, insert
+
+    rows = json.loads((RELEASE / "tables.json").read_text(encoding="utf-8"))
+    tables = MetaData()
+    tables.reflect(engine)
+    with engine.begin() as connection:
+        for table in tables.sorted_tables:
+            if table.name == "alembic_version":
+                continue
+            typed = []
+            for row in rows[table.name]:
+                for column in table.columns:
+                    value = row.get(column.name)
+                    if value is not None and isinstance(column.type, DateTime):
+                        row[column.name] = datetime.fromisoformat(value)
+                    elif value is not None and isinstance(column.type, Date):
+                        row[column.name] = date.fromisoformat(value)
+                typed.append(row)
+            if typed:
+                connection.execute(insert(table), typed)
+
+
+def test_a_base_of_the_previous_release_upgrades_and_prints_the_same(db_url, capsys, monkeypatch):
+    """A campaign replayed by the release at revision 0004 (tests/fixtures/release_base/make.py):
+    upgraded by `comite init`'s migration, the base shows what that release showed."""
+    from tests.cli import Cli
+
+    engine = engine_for(db_url)
+    upgrade(engine, "0004")
+    _load_release_rows(engine)
+    upgrade(engine)
+    assert current(engine) == head()
+    printed = json.loads((RELEASE / "printed.json").read_text(encoding="utf-8"))
+    for name in ("COMITE_GUICHET", "COMITE_NOW", "COMITE_ACTOR"):
+        monkeypatch.delenv(name, raising=False)
+    cli = Cli(db_url, capsys, monkeypatch)
+    for command, expected in printed.items():
+        assert json.loads(cli.ok(*command.split(), "--json")) == expected, command
+    with engine.connect() as connection:
+        owners = {table: set(connection.execute(text(f"SELECT DISTINCT guichet_id FROM {table}"))
+                             .scalars()) for table in ("audit", "outbox", "due_work")}
+        months = connection.execute(text(
+            "SELECT key FROM due_work WHERE kind = 'monthly_list'")).scalars().all()
+    assert owners == {table: {"bretagne-2021"} for table in owners}
+    assert sorted(months) == [f"monthly_list:bretagne-2021:2021-{m:02d}" for m in range(5, 10)]
+    # The months the release already listed are not listed again under their new keys.
+    outbox = len(printed["outbox list"])
+    assert "liste mensuelle" not in cli.ok("tick", now="2021-09-02T09:00")
+    assert len(json.loads(cli.ok("outbox", "list", "--json"))) == outbox
+    engine.dispose()
