@@ -42,6 +42,7 @@ def cli(db_url, capsys, monkeypatch):
     monkeypatch.delenv("COMITE_ACTOR", raising=False)
     monkeypatch.delenv("COMITE_NOW", raising=False)
     monkeypatch.delenv("COMITE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("COMITE_GUICHET", raising=False)
     runner = Cli(db_url, capsys, monkeypatch)
     runner.ok("init", str(EXAMPLE), now="2021-05-01T09:00")
     return runner
