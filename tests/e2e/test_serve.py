@@ -69,3 +69,37 @@ def test_serve_outlives_a_database_that_goes_away_and_comes_back(serve):
     assert "nouvel essai dans 0.2 s" in err  # the rounds without tables, one line each
     assert process.returncode == 0 and "Traceback" not in err, err
 
+
+
+def test_serve_delivers_every_guichet_of_the_base_even_one_loaded_while_it_runs(engine, db_url,
+                                                                              serve):
+    """Each guichet's mail leaves from its own address; a guichet loaded while the service runs
+    has its mail delivered from the next round, without a restart."""
+    from notifications.render import render
+    from tests.helpers import ROOT, at, form
+    from workflow import dossiers, guichet, loading
+    from workflow.db import UnitOfWork
+
+    desk = Desk(engine)
+    desk.submit()
+    handler = ScriptedHandler()
+    with SmtpServer(handler) as server:
+        process = serve(db_url, server.port, "2021-06-13T09:00")
+        wait_until(lambda: len(handler.received) >= 4)
+        config, text = guichet.read(ROOT / "examples" / "cantal-2021.toml")
+        with UnitOfWork(engine, write=True, render=render, guichet="cantal-2021") as uow:
+            loading.load(uow, config, text, now=at("2021-05-01 09:00"),
+                         folder=str(ROOT / "examples"))
+            dossiers.submit(uow, data=form(applicant={"department": "15"},
+                                           contact={"email": "mairie@cantal.example.org"}),
+                            file=None, actor=None, now=at("2021-06-13 09:00"))
+            uow.commit()
+        wait_until(lambda: any("cantal" in m["From"] for m in handler.received))
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    by_recipient = {m["To"]: m["From"] for m in handler.received}
+    assert "guichet.cantal@example.org" in by_recipient["mairie@cantal.example.org"]
+    assert all("guichet.bretagne@example.org" in sender for to, sender in by_recipient.items()
+               if to != "mairie@cantal.example.org")
+    assert "Traceback" not in err
