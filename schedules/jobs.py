@@ -50,19 +50,20 @@ def ensure_monthly_lists(engine: Engine, *, now: datetime, guichet: str | None =
     """The month-end list is due work too: for each guichet, one row per month since it was
     loaded (``guichet`` names one, else every guichet of the base)."""
     with UnitOfWork(engine, write=True, guichet=guichet) as uow:
-        known = set(uow.session.exec(_of(select(DueWork.key)
-                                         .where(DueWork.kind == "monthly_list"), guichet)))
-        rows = []
+        wanted = []
         for loaded in context.every_guichet(uow.session):
             today = loaded.today(now)
             since = min(loaded.today(loaded.row.loaded_at), today)
             for year, month in _months(since, today):
                 period = f"{year}-{month:02d}"
-                if monthly_key(loaded.id, period) not in known:
-                    rows.append({"guichet_id": loaded.id, "key": monthly_key(loaded.id, period),
-                                 "kind": "monthly_list", "period": period, "status": "pending",
-                                 "due_at": at_local(loaded, last_business_day(year, month),
-                                                    loaded.config.calendar.monthly_list_time)})
+                wanted.append({"guichet_id": loaded.id, "key": monthly_key(loaded.id, period),
+                               "kind": "monthly_list", "period": period, "status": "pending",
+                               "due_at": at_local(loaded, last_business_day(year, month),
+                                                  loaded.config.calendar.monthly_list_time)})
+        # Looked up by their keys (the unique index), not by scanning every piece of due work.
+        known = set(uow.session.exec(select(DueWork.key).where(
+            col(DueWork.key).in_([row["key"] for row in wanted]))))
+        rows = [row for row in wanted if row["key"] not in known]
         # Two ticks at once may both create this month's row: the second is simply ignored.
         insert_new(uow.session, DueWork, rows, unique="key")
         uow.commit()

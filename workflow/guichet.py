@@ -290,7 +290,7 @@ def parse_text(text: str, *, file: str | None = None) -> GuichetFile:
     return config
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=1024)  # a national base carries a guichet per prefecture
 def _stored(text: str) -> GuichetFile:
     return parse_text(text)
 
