@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workflow.context import Loaded
 
 _DOSSIER: dict[str, Any] = {
     "guichet": "Transformation numérique des collectivités - Bretagne 2021-2022",
@@ -81,3 +84,34 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "session_not_convened": _staff(session_day=date(2022, 2, 1)),
     "monthly_list": _staff(month="2021-10", count=1234),
 }
+
+
+def for_guichet(loaded: Loaded, sample: dict[str, Any]) -> dict[str, Any]:
+    """A template's sample context as this guichet would fill it: its name, its references, its
+    first département's contact, its appeal, its meeting place."""
+    from workflow.messages import appeal, owner_contact
+
+    model = _DOSSIER
+    prefix = f"{loaded.row.reference_prefix}-"
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace(model["guichet"], loaded.row.name).replace(
+                model["reference"][:4], prefix)
+        if isinstance(value, dict):
+            return {key: swap(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [swap(item) for item in value]
+        return value
+
+    config = loaded.config
+    first = config.departments[0]
+    contact = owner_contact(loaded, first.code)
+    own = {"contact": contact, "appeal": appeal(loaded),
+           "return_to": config.agreement.return_to or contact["address"] or contact["office"],
+           "place": config.committee.place, "visio_url": config.committee.visio_url}
+    adapted = swap(sample)
+    adapted.update({key: value for key, value in own.items() if key in adapted})
+    if "name" in adapted and "days_late" in adapted:  # the prefecture alerted of a late report
+        adapted["name"] = first.prefecture_contact.name
+    return adapted

@@ -132,10 +132,11 @@ def writing(fn: Callable[[Any], Any]) -> Any:
         return result
 
 
-@app.command(cls=Command)  # the file names its guichet
+@app.command()
 def init(guichet_file: Annotated[Path, typer.Argument(
         metavar="GUICHET.toml", help="Le fichier du guichet.")]) -> None:
-    """Crée ou met à jour le schéma et charge (ou met à jour) le guichet ; idempotent."""
+    """Crée ou met à jour le schéma et charge (ou met à jour) le guichet du fichier, et lui
+    seul ; idempotent."""
     from workflow import guichet, loading
     from workflow.migrate import upgrade
 
@@ -151,7 +152,7 @@ def init(guichet_file: Annotated[Path, typer.Argument(
         typer.echo(f"  - {change}")
 
 
-@guichet_app.command("list", cls=Command)
+@guichet_app.command("list")
 def guichet_list(as_json: Json = False) -> None:
     """Les guichets de la base : enveloppe et dossiers par état."""
     from states.lifecycle import STATE_LABELS

@@ -9,7 +9,7 @@ from workflow.cli_fr import Typer
 from workflow.errors import InvalidInput
 
 outbox_app = Typer(help="La file des courriels.", command_class=Scoped)
-notifications_app = Typer(help="Les gabarits des courriels.")
+notifications_app = Typer(help="Les gabarits des courriels.", command_class=Scoped)
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(notifications_app, name="notifications")
 
@@ -85,12 +85,18 @@ def outbox_retry(message: Annotated[int, typer.Argument(
 @notifications_app.command("preview")
 def preview(name: Annotated[str, typer.Argument(metavar="GABARIT")],
             html: Annotated[bool, typer.Option("--html", help="La partie HTML.")] = False) -> None:
-    """Affiche un gabarit rendu avec son contexte d'exemple."""
+    """Affiche un gabarit rendu avec son contexte d'exemple (avec --guichet, tel que ce guichet
+    l'envoie, ses propres gabarits compris)."""
     from notifications.render import names, render
-    from notifications.samples import SAMPLES
+    from notifications.samples import SAMPLES, for_guichet
+    from workflow import context
 
     if name not in SAMPLES:
         raise InvalidInput(f"gabarit inconnu « {name} » ({', '.join(names())})", field="NAME")
-    subject, text, body, _ = render(name, SAMPLES[name])
+    sample, override = SAMPLES[name], None
+    if settings().guichet_id is not None:
+        loaded = reading(context.guichet)
+        sample, override = for_guichet(loaded, sample), loaded.templates
+    subject, text, body, _ = render(name, sample, override=override)
     typer.echo(f"Objet : {subject}\n")
     typer.echo(body if html else text)

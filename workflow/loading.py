@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import select
 
 from states.guards import ROLE_LABELS
-from workflow import due
+from workflow import context, due
 from workflow.context import SYSTEM, Loaded
 from workflow.db import UnitOfWork
 from workflow.errors import Refused
@@ -97,6 +97,7 @@ def load(uow: UnitOfWork, config: GuichetFile, text: str, *, now: datetime,
          folder: str | None = None) -> dict[str, Any]:
     """Create or update the guichet; returns what changed (nothing the second time)."""
     settings = config.guichet
+    context.in_scope(uow.session, settings.id, "le fichier")
     # The reference prefix names the guichet of a reference: no two guichets share one.
     other = uow.session.exec(select(Guichet).where(
         Guichet.id != settings.id, Guichet.reference_prefix == settings.reference_prefix)).first()

@@ -106,3 +106,4 @@ def to_person(uow: UnitOfWork, loaded: Loaded, email: str, template: str, *, key
             guichet=loaded.id,
         )
     )
+

@@ -33,7 +33,8 @@ def guichet_list(session: Session) -> list[dict[str, Any]]:
             select(Dossier.guichet_id, Dossier.state, func.count())
             .group_by(Dossier.guichet_id, Dossier.state)):  # type: ignore[arg-type]
         counts.setdefault(guichet_id, {})[state] = int(count)
-    rows = session.exec(select(Guichet).order_by(Guichet.id)).all()  # type: ignore[arg-type]
+    rows = ([context.guichet(session).row] if context.scope(session) is not None
+            else session.exec(select(Guichet).order_by(Guichet.id)).all())  # type: ignore[arg-type]
     return [{"id": row.id, "name": row.name, "region": from_stored(row.settings).guichet.region,
              "reference_prefix": row.reference_prefix,
              "envelope_eur": eur_json(row.envelope_cents),

@@ -54,6 +54,15 @@ def test_a_second_guichet_is_loaded_beside_the_first_and_init_stays_idempotent(b
         ("cantal-2021", "Auvergne-Rhône-Alpes", "250000.00")]
     text = base.ok("guichet", "list")
     assert "bretagne-2021 (BZH)" in text and "cantal-2021 (CAN)" in text
+    assert [g["id"] for g in json.loads(base.ok("guichet", "list", "--json", "--guichet",
+                                                "cantal-2021"))] == ["cantal-2021"]
+    preview = base.ok("notifications", "preview", "decision_refused", "--guichet", "cantal-2021")
+    assert preview.startswith("Objet : [CAN-2021-0007]")
+    assert "Clermont-Ferrand" in preview and "Bretagne" not in preview
+    before = base.digest()
+    wrong = base("init", str(campaigns.CANTAL), "--guichet", "bretagne-2021", now="2021-05-03")
+    assert wrong.code == 2 and "--guichet" in wrong.err and "cantal-2021" in wrong.err
+    assert base.digest() == before
 
 
 def test_init_of_one_guichet_changes_nothing_of_the_other(two, tmp_path):

@@ -134,3 +134,29 @@ def test_a_base_of_the_previous_release_upgrades_and_prints_the_same(db_url, cap
     assert "liste mensuelle" not in cli.ok("tick", now="2021-09-02T09:00")
     assert len(json.loads(cli.ok("outbox", "list", "--json"))) == outbox
     engine.dispose()
+
+
+def test_the_several_guichets_migration_goes_back_and_forth(db_url):
+    """Downgraded to 0004 (one guichet, month-end keys without it) and upgraded again, a base
+    keeps its rows and their guichet."""
+    from alembic import command
+
+    from workflow.migrate import config
+
+    engine = engine_for(db_url)
+    upgrade(engine, "0004")
+    _load_release_rows(engine)
+    upgrade(engine)
+    with engine.begin() as connection:
+        command.downgrade(config(connection), "0004")  # type: ignore[arg-type]
+    assert current(engine) == "0004"
+    with engine.connect() as connection:
+        assert "guichet_id" not in {c["name"] for c in inspect(connection).get_columns("audit")}
+        assert connection.execute(text(
+            "SELECT key FROM due_work WHERE kind = 'monthly_list' ORDER BY key")).scalars().first(
+        ) == "monthly_list:-:-:2021-05"
+    upgrade(engine)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM audit WHERE guichet_id = "
+                                       "'bretagne-2021'")).scalar_one() == 21
+    engine.dispose()

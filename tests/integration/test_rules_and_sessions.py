@@ -218,9 +218,12 @@ def test_a_concurrent_write_between_read_and_update_is_a_conflict(engine):
     desk = Desk(engine)
     reference = desk.submit()
     with UnitOfWork(engine, write=True, render=render) as uow:
-        from workflow.context import find
+        from sqlmodel import select
 
-        stale = find(uow.session, reference)  # read at version 1, kept in the identity map
+        from workflow.models import Dossier
+
+        # read at version 1, kept in the identity map
+        stale = uow.session.exec(select(Dossier).where(Dossier.reference == reference)).one()
         uow.session.execute(text("UPDATE dossier SET version = version + 1"))  # another writer
         with pytest.raises(Conflict, match="modifié par quelqu'un d'autre"):
             events.start_instruction(uow, Request(stale.reference, I29, at("2021-05-10 09:00")))
