@@ -86,7 +86,7 @@ def explain(engine, label: str, statements: Statements, table: str) -> None:
             print(f"EXPLAIN {label}")
             cursor.execute(f"EXPLAIN {statement}", parameters)
             for (line,) in cursor.fetchall():
-                print(f"    {line}")
+                print(f"    {line if len(line) < 200 else line[:200] + ' …'}")
     finally:
         raw.close()
 
