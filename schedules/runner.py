@@ -39,9 +39,11 @@ def tick_job(engine: Engine, render: Renderer, clock: Callable[[], datetime],
 
 async def serve(engine: Engine, render: Renderer, clock: Callable[[], datetime],
                 delivery: Any, *, poll_seconds: float = 5.0,
-                stop: asyncio.Event | None = None, guichet: str | None = None) -> None:
+                stop: asyncio.Event | None = None, guichet: str | None = None,
+                web: Any = None) -> None:
     """Run until SIGTERM or SIGINT (or ``stop`` is set): tick every minute, deliver meanwhile;
-    every guichet of the base, or only ``guichet``."""
+    every guichet of the base, or only ``guichet``; and serve the web app (``web``, a uvicorn
+    server) beside them."""
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     stop = stop or asyncio.Event()
@@ -53,6 +55,7 @@ async def serve(engine: Engine, render: Renderer, clock: Callable[[], datetime],
     scheduler.add_job(tick_job, "interval", minutes=1, args=(engine, render, clock, guichet),
                       next_run_time=datetime.now().astimezone(), id="tick")
     scheduler.start()
+    pages = asyncio.create_task(web.serve()) if web is not None else None
     log.info("comite serve : démarré")
     try:
         while not stop.is_set():
@@ -70,5 +73,8 @@ async def serve(engine: Engine, render: Renderer, clock: Callable[[], datetime],
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
     finally:
+        if pages is not None:
+            web.should_exit = True
+            await pages
         scheduler.shutdown(wait=True)
         log.info("comite serve : arrêté proprement")

@@ -226,3 +226,11 @@ def reason_given(ctx: GuardContext) -> str | None:
     if ctx.reason and ctx.reason.strip():
         return None
     return "le motif du retrait est obligatoire (--reason)"
+
+
+def may_read(actor: Actor, department: str) -> bool:
+    """Who may read a dossier of ``department``: the coordinators and the committee's members,
+    the instructor of that département (an instructor of 29 has no business in the 22's)."""
+    if actor.role in ("coordinator", "member"):
+        return True
+    return actor.role == "instructor" and actor.department == department

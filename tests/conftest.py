@@ -61,12 +61,16 @@ def serve():
 
     def start(db_url: str, smtp_port: int, now: str, *options: str,
               **env: str) -> subprocess.Popen[str]:
+        from tests.smtp_server import free_port
+
+        web_port = free_port()
         variables = {**os.environ, "COMITE_DATABASE_URL": db_url, "COMITE_NOW": now,
                      "COMITE_SMTP_HOST": "127.0.0.1", "COMITE_SMTP_PORT": str(smtp_port),
-                     "PYTHONPATH": str(ROOT), **env}
+                     "COMITE_WEB_PORT": str(web_port), "PYTHONPATH": str(ROOT), **env}
         started.append(subprocess.Popen([*COMITE, "serve", "--poll", "0.2", *options],
                                         env=variables, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, text=True))
+        started[-1].web_port = web_port  # type: ignore[attr-defined]
         return started[-1]
 
     yield start

@@ -93,8 +93,16 @@ def _campaign(engine: Any) -> list[str]:
 def demo(folder: Annotated[Path | None, typer.Option(
         "--folder", metavar="DOSSIER",
         help="Où écrire la base et les courriels (par défaut un dossier temporaire).")]
-         = None) -> None:
-    """Démonstration : guichet Bretagne, serveur SMTP local, courriels écrits en .eml."""
+         = None,
+         replay_only: Annotated[bool, typer.Option(
+             "--replay-only", help="Rejouer la campagne et s'arrêter, sans ouvrir le site.")]
+         = False,
+         port: Annotated[int | None, typer.Option(
+             "--port", metavar="PORT", min=0, max=65535,
+             help="Port du site (COMITE_WEB_PORT ; 8000 par défaut).")] = None,
+         ) -> None:
+    """Démonstration : guichet Bretagne, serveur SMTP local, courriels écrits en .eml, puis le
+    site sur sa base (Ctrl-C pour arrêter)."""
     from aiosmtpd.controller import Controller
 
     from notifications.smtp import Delivery, SmtpMailer, SmtpSettings
@@ -112,11 +120,11 @@ def demo(folder: Annotated[Path | None, typer.Option(
     handler = EmlFolder(mails)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+        smtp_port = probe.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     try:
-        smtp = SmtpSettings(host="127.0.0.1", port=port,
+        smtp = SmtpSettings(host="127.0.0.1", port=smtp_port,
                             mail_from="Guichet numérique Bretagne <guichet.bretagne@example.org>")
         delivery = Delivery(engine, lambda: SmtpMailer(smtp), smtp.mail_from,
                             lambda: _at("2021-06-25T10:00"), connections=4)
@@ -128,10 +136,35 @@ def demo(folder: Annotated[Path | None, typer.Option(
     typer.echo(f"  dossiers déposés : {', '.join(references)}")
     typer.echo("  comité du 22 juin 2021 : accord (36 000 €), à revoir, refus ; "
                "session du 14 septembre déplacée au 21")
-    typer.echo(f"Courriels remis au serveur SMTP local (127.0.0.1:{port}) : {totals['sent']} ; "
+    typer.echo(f"Courriels remis au serveur SMTP local (127.0.0.1:{smtp_port}) : {totals['sent']} ; "
                f"{handler.count} fichiers .eml dans {mails}")
     typer.echo(f"Base de démonstration : {database}")
     # the command as it was typed (.venv/bin/comite): the hints work without activating the venv
     command = sys.argv[0] if Path(sys.argv[0]).name == "comite" else "comite"
     typer.echo(f"  {command} --db {database} dossier show {references[0]}")
     typer.echo(f"  {command} --db {database} outbox list")
+    if not replay_only:
+        _site(engine, port)
+
+
+def _site(engine: Any, port: int | None) -> None:
+    """The web app on the demo base, with the demo's login page, until Ctrl-C or SIGTERM."""
+    import signal
+
+    from workflow.cli_schedules import web_address, web_server
+
+    port = web_address("127.0.0.1", port)[1]
+    server = web_server("127.0.0.1", port, engine=engine, demo_login=True)
+    typer.echo(f"Site de démonstration : http://127.0.0.1:{port}/ (Ctrl-C pour arrêter) ; se "
+               "connecter comme l'une des personnes fictives de l'équipe, par exemple "
+               f"{COORDINATOR} (coordination régionale), instructeur.29@example.org "
+               "(instruction du Finistère) ou membre.dinum@example.org (membre du comité)")
+    sys.stdout.flush()
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
+        await server.serve()
+
+    asyncio.run(run())

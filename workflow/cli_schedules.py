@@ -36,8 +36,13 @@ def serve_command(
                                              help="Connexions SMTP en parallèle.")] = 8,
     poll: Annotated[float, typer.Option("--poll", metavar="SECONDES",
                                         help="Secondes entre deux relèves.")] = 5.0,
+    host: Annotated[str | None, typer.Option("--host", metavar="HÔTE", help=(
+        "Adresse du site (COMITE_WEB_HOST ; 127.0.0.1 par défaut)."))] = None,
+    port: Annotated[int | None, typer.Option("--port", metavar="PORT", min=0, max=65535, help=(
+        "Port du site (COMITE_WEB_PORT ; 8000 par défaut)."))] = None,
 ) -> None:
-    """Le service : relances chaque minute et envoi continu des courriels (SIGTERM pour arrêter)."""
+    """Le service : relances chaque minute, envoi continu des courriels et le site web (SIGTERM
+    pour arrêter)."""
     import asyncio
     import logging
 
@@ -57,4 +62,35 @@ def serve_command(
 
     asyncio.run(serve(settings().engine, render, settings().instant,
                       every_guichet(connections, told), poll_seconds=poll,
-                      guichet=guichet_in_base()))
+                      guichet=guichet_in_base(), web=web_server(host, port)))
+
+
+def web_address(host: str | None, port: int | None) -> tuple[str, int]:
+    """Where the site listens: the options, else COMITE_WEB_HOST and COMITE_WEB_PORT."""
+    from workflow.errors import InvalidInput
+
+    environ = settings().environ
+    host = host or environ.get("COMITE_WEB_HOST") or "127.0.0.1"
+    if port is None:
+        text = environ.get("COMITE_WEB_PORT") or "8000"
+        if not text.isdigit() or int(text) > 65535:
+            raise InvalidInput(f"COMITE_WEB_PORT « {text} » n'est pas un port (0 à 65535)",
+                               field="--port")
+        port = int(text)
+    return host, port
+
+
+def web_server(host: str | None, port: int | None, *, engine: Any = None,
+               demo_login: bool = False) -> Any:
+    """The web app on ``host:port``; its cookies are signed with COMITE_WEB_SECRET (every
+    process serving one base needs the same), else a secret of this process alone."""
+    from web.app import WebSettings, create_app, loopback, server
+
+    host, port = web_address(host, port)
+    secret = settings().environ.get("COMITE_WEB_SECRET")
+    web = WebSettings(engine or settings().engine, demo_login=demo_login,
+                      secure_cookie=not loopback(host),
+                      brand=settings().environ.get("COMITE_WEB_BRAND", "1") != "0")
+    if secret:
+        web.secret = secret
+    return server(create_app(web), host, port)

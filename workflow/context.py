@@ -144,6 +144,24 @@ def actor(session: Session, loaded: Loaded, email: str | None,
     return who(email, person, dossier)
 
 
+def staff_member(session: Session, loaded: Loaded, email: str) -> Actor | None:
+    """The active member of ``loaded``'s team behind ``email``, or None (case-insensitive)."""
+    person = session.exec(
+        select(Staff).where(Staff.guichet_id == loaded.id,
+                            func.lower(Staff.email) == email.strip().lower(), Staff.active)
+    ).first()
+    return Actor(person.email, person.role, person.department) if person else None
+
+
+def roles_of(session: Session, email: str) -> list[tuple[Guichet, str]]:
+    """The guichets where ``email`` holds a role, with that role."""
+    rows = session.exec(
+        select(Guichet, Staff.role).join(Staff, col(Staff.guichet_id) == col(Guichet.id))
+        .where(func.lower(Staff.email) == email.strip().lower(), col(Staff.active))
+        .order_by(col(Guichet.id))).all()
+    return [(row, role) for row, role in rows]
+
+
 def acting_email(email: str | None) -> str:
     if not email or not email.strip():
         raise InvalidInput("indiquer qui agit (--actor EMAIL ou COMITE_ACTOR)", field="--actor")

@@ -43,6 +43,15 @@ def guichet_list(session: Session) -> list[dict[str, Any]]:
             for row in rows]
 
 
+def every_staff(session: Session) -> list[dict[str, Any]]:
+    """Every active member of every guichet's team (the demo's login page lists them)."""
+    rows = session.exec(
+        select(Staff, Guichet.name).join(Guichet, Guichet.id == Staff.guichet_id)  # type: ignore[arg-type]
+        .where(Staff.active).order_by(Staff.guichet_id, Staff.role, Staff.email)).all()  # type: ignore[arg-type]
+    return [{"email": s.email, "name": s.name, "role": s.role, "department": s.department,
+             "guichet": name} for s, name in rows]
+
+
 def guichet(session: Session) -> dict[str, Any]:
     loaded = context.guichet(session)
     config, settings = loaded.config, loaded.config.guichet

@@ -10,7 +10,7 @@ from tests.cli import Cli
 
 def test_the_demo_delivers_every_message_as_an_eml_file(tmp_path, capsys, monkeypatch):
     cli = Cli(tmp_path / "unused.db", capsys, monkeypatch)
-    output = cli.ok("demo", "--folder", str(tmp_path / "demo"))
+    output = cli.ok("demo", "--folder", str(tmp_path / "demo"), "--replay-only")
     files = sorted((tmp_path / "demo" / "courriels").glob("*.eml"))
     sent = json.loads(Cli(tmp_path / "demo" / "demo.db", capsys, monkeypatch).ok(
         "outbox", "list", "--json"))
@@ -27,7 +27,7 @@ def test_the_demo_delivers_every_message_as_an_eml_file(tmp_path, capsys, monkey
 
 def test_the_demo_hints_name_the_command_as_it_was_typed(tmp_path, capsys, monkeypatch):
     cli = Cli(tmp_path / "unused.db", capsys, monkeypatch, program=".venv/bin/comite")
-    output = cli.ok("demo", "--folder", str(tmp_path / "demo"))
+    output = cli.ok("demo", "--folder", str(tmp_path / "demo"), "--replay-only")
     assert f"  .venv/bin/comite --db {tmp_path / 'demo' / 'demo.db'} dossier show" in output
 
 
@@ -45,3 +45,40 @@ def test_the_walkthrough_runs_from_the_repository_root_without_an_activated_venv
     assert done.returncode == 0, done.stderr
     assert "BZH-2021-0001 [accepté]" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_the_demo_ends_with_its_site_open_until_interrupted(tmp_path):
+    """The site on the demo base: its URL and logins printed, the demo's login page listing
+    its fictitious staff, a coordinator's dashboard; Ctrl-C stops it cleanly."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import urllib.request
+
+    from tests.helpers import COMITE, ROOT, wait_until
+    from tests.smtp_server import free_port
+
+    port = free_port()
+    process = subprocess.Popen([*COMITE, "demo", "--folder", str(tmp_path / "d"), "--port",
+                                str(port)], env={**os.environ, "PYTHONPATH": str(ROOT)},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        def answers() -> bool:
+            try:
+                return urllib.request.urlopen(f"http://127.0.0.1:{port}/connexion",
+                                              timeout=1).status == 200
+            except OSError:
+                return False
+
+        assert wait_until(answers, limit=60)
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/connexion").read().decode()
+        assert "coordination.sgar@example.org" in page and "Connexion de démonstration" in page
+        assert re.search(r'name="csrf" value="[^"]{32,}"', page)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert f"http://127.0.0.1:{port}/" in out and "Traceback" not in err

@@ -11,6 +11,19 @@ from tests.helpers import POSTGRES, Desk, make_engine, postgres_schema, wait_unt
 from tests.smtp_server import ScriptedHandler, SmtpServer
 
 
+def _page(url: str) -> str:
+    import urllib.request
+
+    def up() -> bool:
+        try:
+            return urllib.request.urlopen(url, timeout=1).status == 200
+        except OSError:
+            return False
+
+    assert wait_until(up)
+    return urllib.request.urlopen(url).read().decode()
+
+
 def test_serve_ticks_delivers_and_stops_cleanly_on_sigterm(engine, db_url, serve):
     desk = Desk(engine)
     desk.submit()
@@ -18,9 +31,11 @@ def test_serve_ticks_delivers_and_stops_cleanly_on_sigterm(engine, db_url, serve
     with SmtpServer(handler) as server:
         process = serve(db_url, server.port, "2021-06-13T09:00")
         wait_until(lambda: len(handler.received) >= 4)
+        site = _page(f"http://127.0.0.1:{process.web_port}/static/dsfr/VERSION")
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
+    assert site.startswith("version 1.15.")  # the web app, served beside the rest
     subjects = [m["Subject"] for m in handler.received]
     assert any("Accusé de réception" in s for s in subjects)  # the outbox, delivered
     assert any("Ordre du jour" in s for s in subjects)  # June's agenda reminder, ticked

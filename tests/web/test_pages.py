@@ -1,0 +1,164 @@
+"""The staff pages, through the app as a browser would reach it (Starlette's test client)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests import campaigns
+from tests.cli import Cli
+from tests.helpers import COORDINATOR, INSTRUCTOR, ROOT
+from web.app import WebSettings, create_app
+
+DSFR = ROOT / "web" / "static" / "dsfr"
+
+
+@pytest.fixture
+def site(db_url, capsys, monkeypatch, tmp_path):
+    """Both campaigns replayed in one base, and the web app on it with the demo's login."""
+    from workflow.db import engine_for
+
+    for name in ("COMITE_ACTOR", "COMITE_NOW", "COMITE_DATABASE_URL", "COMITE_GUICHET"):
+        monkeypatch.delenv(name, raising=False)
+    cli = Cli(db_url, capsys, monkeypatch)
+    both = (campaigns.bretagne(tmp_path), campaigns.cantal(tmp_path))
+    campaigns.load(cli, *both)
+    campaigns.run(cli, *both)
+    app = create_app(WebSettings(engine_for(db_url), demo_login=True))
+    return TestClient(app), cli
+
+
+def _token(client: TestClient, url: str = "/connexion") -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get(url).text)
+    assert found is not None
+    return found.group(1)
+
+
+def login(client: TestClient, email: str) -> None:
+    answer = client.post("/connexion", data={"csrf": _token(client), "email": email},
+                         follow_redirects=False)
+    assert answer.status_code == 303
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("\u202f", " ")
+
+
+def test_without_a_session_the_pages_send_to_the_login(site):
+    client, _ = site
+    assert client.get("/", follow_redirects=False).headers["location"] == "/connexion"
+    answer = client.get("/g/bretagne-2021/")
+    assert answer.status_code == 401 and "connectez-vous" in answer.text
+
+
+def test_a_coordinator_sees_the_dashboard_list_and_dossier_of_their_guichet(site):
+    client, _ = site
+    login(client, COORDINATOR)
+    assert client.get("/", follow_redirects=False).headers["location"] == "/g/bretagne-2021/"
+    board = _text(client.get("/g/bretagne-2021/").text)
+    assert "1 188 000,00 €" in board and "30 000,00 €" in board  # envelope, committed
+    assert "accepté" in board or "en suivi" in board
+    listing = client.get("/g/bretagne-2021/dossiers")
+    assert listing.status_code == 200
+    assert all(f"BZH-2021-000{n}" in listing.text for n in (1, 2, 3))
+    refused = client.get("/g/bretagne-2021/dossiers", params={"state": "refused"}).text
+    assert "BZH-2021-0003" in refused and "BZH-2021-0001" not in refused
+    page = _text(client.get("/g/bretagne-2021/dossiers/BZH-2021-0001").text)
+    assert "30 000,00 €" in page and "Exemplaire" in page and COORDINATOR in page
+
+
+def test_an_instructor_lands_on_their_departement_and_gets_a_404_elsewhere(site):
+    client, _ = site
+    login(client, INSTRUCTOR["22"])
+    listing = client.get("/g/bretagne-2021/dossiers").text
+    assert "BZH-2021-0001" in listing and "BZH-2021-0002" not in listing
+    assert client.get("/g/bretagne-2021/dossiers/BZH-2021-0001").status_code == 200
+    other = client.get("/g/bretagne-2021/dossiers/BZH-2021-0002")  # a dossier of the 29
+    assert other.status_code == 404 and "BZH-2021-0002" not in _text(other.text).split(
+        "Numéro")[0].replace("/g/bretagne-2021/dossiers/BZH-2021-0002", "")
+    assert client.get("/g/bretagne-2021/dossiers",
+                      params={"department": "29"}).text.count("BZH-2021-") == 0
+
+
+def test_a_person_sees_only_the_guichets_where_they_hold_a_role(site):
+    client, _ = site
+    login(client, campaigns.CANTAL_COORDINATOR)
+    assert client.get("/", follow_redirects=False).headers["location"] == "/g/cantal-2021/"
+    for url in ("/g/bretagne-2021/", "/g/bretagne-2021/dossiers",
+                "/g/bretagne-2021/dossiers/BZH-2021-0001",
+                "/g/cantal-2021/dossiers/BZH-2021-0001", "/g/inconnu/"):
+        answer = client.get(url)
+        assert answer.status_code == 404, url
+        assert "Bretagne" not in answer.text and "BZH-2021-0001 " not in _text(answer.text)
+    stranger = TestClient(client.app)
+    login(stranger, "personne@example.org")
+    answer = stranger.get("/")
+    assert answer.status_code == 403 and "ne fait partie de l'équipe" in answer.text
+
+
+def test_a_post_without_its_csrf_token_is_refused_and_does_nothing(site):
+    client, _ = site
+    answer = client.post("/connexion", data={"email": COORDINATOR}, follow_redirects=False)
+    assert answer.status_code == 403
+    assert client.get("/", follow_redirects=False).headers["location"] == "/connexion"
+    login(client, COORDINATOR)
+    assert client.post("/deconnexion", data={"csrf": "faux"}).status_code == 403
+    assert client.get("/g/bretagne-2021/").status_code == 200  # still logged in
+    client.post("/deconnexion", data={"csrf": _token(client, "/g/bretagne-2021/")})
+    assert client.get("/g/bretagne-2021/").status_code == 401
+
+
+def test_every_answer_carries_the_security_headers_and_a_safe_cookie(site):
+    client, _ = site
+    answer = client.get("/connexion")
+    policy = answer.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert answer.headers["referrer-policy"] == "same-origin"
+    cookie = answer.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "max-age=43200" in cookie
+    assert not re.search(r"<script(?![^>]*\bsrc=)", answer.text)  # no inline script
+
+
+def test_an_error_shows_a_french_page_with_its_request_id_and_no_traceback(site, monkeypatch,
+                                                                          caplog):
+    from workflow import views
+
+    client, _ = site
+    login(client, COORDINATOR)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret interne")
+
+    monkeypatch.setattr(views, "budget", broken)
+    answer = TestClient(client.app, raise_server_exceptions=False,
+                        cookies=client.cookies).get("/g/bretagne-2021/")
+    assert answer.status_code == 500
+    request_id = answer.headers["x-request-id"]
+    assert request_id in answer.text and "Erreur du service" in answer.text
+    assert "Traceback" not in answer.text and "secret interne" not in answer.text
+    assert request_id in caplog.text
+
+
+def test_the_demo_login_exists_only_in_the_demo(site):
+    client, _ = site
+    from web.app import WebSettings
+
+    settings = client.app.state.settings
+    closed = TestClient(create_app(WebSettings(settings.engine)))
+    assert closed.get("/connexion").status_code == 404
+
+
+def test_the_vendored_dsfr_is_served_with_its_version_licence_and_terms():
+    version = dict(line.split(" ", 1) for line in (DSFR / "VERSION").read_text().splitlines())
+    assert version["version"].startswith("1.15.") and version["sha512"].startswith("sha512-")
+    assert (DSFR / "LICENSE.md").read_text(encoding="utf-8").count("LICENCE OUVERTE 2.0")
+    assert "Conditions" in (DSFR / "cgu.md").read_text(encoding="utf-8") or (DSFR / "cgu.md").stat(
+        ).st_size > 1000
+    css = (DSFR / "dsfr.min.css").read_text(encoding="utf-8")
+    named = set(re.findall(r"url\(([a-z][^)]*)\)", css))
+    assert named and all((DSFR / name).is_file() for name in named)  # every font and icon
+    client = TestClient(create_app(WebSettings(engine=None)))  # type: ignore[arg-type]
+    assert client.get("/static/dsfr/dsfr.min.css").status_code == 200

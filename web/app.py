@@ -1,0 +1,189 @@
+"""The web app: an adapter over the same services as the command line, pages in the DSFR.
+
+Every request opens its unit of work scoped to the guichet its URL names (``/g/{guichet}/…``);
+who the person is comes from the signed session cookie; what they may see is decided by the same
+rules as everything else (states.guards). No business rule lives here or in a template.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from workflow.errors import ComiteError, NotFound, exit_code, message
+
+HERE = Path(__file__).parent
+log = logging.getLogger("comite.web")
+SESSION_HOURS = 12
+
+# No inline script or style, no framing; images may be data: URIs (the DSFR's CSS uses them).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; form-action 'self'; base-uri 'self'; frame-ancestors 'none'"),
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+@dataclass
+class WebSettings:
+    """What the web app needs: the base, a secret for its cookies, how people log in."""
+
+    engine: Engine
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    demo_login: bool = False  # the demo's login page listing its fictitious staff
+    brand: bool = True  # the State's brand block (Marianne): State services only
+    secure_cookie: bool = False  # Secure cookies: on unless served on the loopback
+
+
+def create_app(settings: WebSettings) -> FastAPI:
+    from web import pages
+
+    app = FastAPI(title="comite", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.templates = templates(settings)
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret, session_cookie="comite",
+                       max_age=SESSION_HOURS * 3600, same_site="lax",
+                       https_only=settings.secure_cookie)
+    app.middleware("http")(_request_id_and_headers)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(pages.router)
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(ComiteError, _refusal)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _internal)
+    return app
+
+
+def templates(settings: WebSettings) -> Jinja2Templates:
+    """The pages' templates; the documents they show carry amounts and days as JSON does
+    (``"36000.00"``, ``"2021-06-22"``), shown as people read them."""
+    from datetime import date
+
+    from states.money import eur_fr, parse_eur
+    from workflow.french import FILTERS, short_date_fr
+
+    found = Jinja2Templates(directory=HERE / "templates")
+    found.env.filters.update(FILTERS)
+    found.env.filters["euros"] = lambda text: eur_fr(parse_eur(text))
+    found.env.filters["day_fr"] = lambda text: short_date_fr(date.fromisoformat(text))
+    found.env.globals["brand"] = settings.brand
+    return found
+
+
+async def _request_id_and_headers(request: Request, call_next: Callable[..., Any]) -> Response:
+    request.state.request_id = uuid.uuid4().hex[:12]
+    response: Response = await call_next(request)
+    response.headers.update(SECURITY_HEADERS)
+    response.headers["X-Request-Id"] = request.state.request_id
+    return response
+
+
+def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page of ``name`` (web/templates), with the person and the CSRF token every form needs."""
+    return request.app.state.templates.TemplateResponse(
+        request, name, {"person": request.session.get("email"), "csrf": csrf_token(request),
+                        **context}, status_code=status)
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(32)
+    return str(token)
+
+
+async def checked_form(request: Request) -> dict[str, str]:
+    """The posted form, once its CSRF token is the session's: otherwise 403, nothing done."""
+    form = await request.form()
+    given, expected = form.get("csrf"), request.session.get("csrf")
+    if not expected or not isinstance(given, str) or not secrets.compare_digest(given, expected):
+        raise StarletteHTTPException(403, "jeton de formulaire absent ou périmé : recharger la "
+                                          "page et recommencer")
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def unit_of_work(request: Request, guichet: str | None = None, *, write: bool = False) -> Any:
+    from notifications.render import render
+    from workflow.db import UnitOfWork
+
+    return UnitOfWork(request.app.state.settings.engine, write=write,
+                      render=render if write else None, guichet=guichet)
+
+
+def reading(request: Request, guichet: str | None = None) -> Iterator[Any]:
+    """A read-only unit of work for the request (FastAPI closes it after the response)."""
+    with unit_of_work(request, guichet) as uow:
+        yield uow.session
+
+
+TITLES = {400: "Requête invalide", 403: "Accès refusé", 404: "Page introuvable",
+          405: "Méthode non permise", 409: "Action refusée", 422: "Saisie invalide",
+          500: "Erreur du service"}
+
+
+def _error_page(request: Request, status: int, said: str) -> HTMLResponse:
+    request_id = getattr(request.state, "request_id", "-")
+    answer = page(request, "error.html.j2", status, title=TITLES.get(status, "Erreur"),
+                  said=said, request_id=request_id)
+    # An unexpected error is answered outside the middlewares: the headers are set here too.
+    answer.headers.update(SECURITY_HEADERS)
+    answer.headers["X-Request-Id"] = request_id
+    return answer
+
+
+async def _http_error(request: Request, error: StarletteHTTPException) -> HTMLResponse:
+    said = str(error.detail) if error.status_code != 404 else (
+        "cette page n'existe pas, ou vous n'y avez pas accès")
+    return _error_page(request, error.status_code, said)
+
+
+async def _refusal(request: Request, error: Exception) -> HTMLResponse:
+    status = {1: 409, 2: 422}.get(exit_code(error), 409)
+    if isinstance(error, NotFound):
+        status = 404
+    return _error_page(request, status, message(error))
+
+
+async def _internal(request: Request, error: Exception) -> HTMLResponse:
+    request_id = getattr(request.state, "request_id", "-")
+    log.exception("requête %s : %s", request_id, type(error).__name__)
+    return _error_page(request, 500, "le service a rencontré un problème ; réessayer, et si cela "
+                                     "persiste, transmettre ce numéro à l'équipe technique")
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def server(app: FastAPI, host: str, port: int) -> Any:
+    """uvicorn for ``app``, run inside `comite serve`: the service's own SIGTERM handler stops it
+    (uvicorn's would re-raise the signal once stopped, ending the process before a clean exit)."""
+    import contextlib
+
+    import uvicorn
+
+    class Embedded(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    return Embedded(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                   access_log=False, proxy_headers=False))
+
+
+def loopback(host: str) -> bool:
+    return host in ("127.0.0.1", "::1", "localhost")

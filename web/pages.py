@@ -1,0 +1,144 @@
+"""Staff pages: logging in, the guichets of a person, a guichet's dashboard, its dossiers.
+
+Each route reads who is logged in, opens a unit of work scoped to the guichet of its URL, asks
+the rules what this person may see (states.guards.may_read) and renders what the views return:
+the same documents `comite … --json` prints.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException
+
+from states.guards import ROLE_LABELS, Actor, may_read
+from states.lifecycle import STATE_LABELS
+from states.sessions import SESSION_LABELS
+from web.app import checked_form, page, reading, redirect
+
+router = APIRouter()
+PER_PAGE = 50
+
+
+def _session(request: Request, guichet: str | None = None) -> Any:
+    """The request's unit of work, scoped to the guichet its URL names (a path parameter)."""
+    yield from reading(request, guichet)
+
+
+Db = Annotated[Any, Depends(_session)]
+
+
+def person(request: Request) -> str:
+    email = request.session.get("email")
+    if not email:
+        raise HTTPException(401, "connectez-vous pour accéder au guichet")
+    return str(email)
+
+
+def member(request: Request, db: Any, guichet: str) -> tuple[Any, Actor]:
+    """The guichet of the URL and who the person is in it; anyone else: 404, nothing shown."""
+    from workflow import context
+    from workflow.errors import InvalidInput
+
+    try:
+        loaded = context.guichet(db)
+    except InvalidInput:  # an unknown guichet is a page that does not exist
+        raise HTTPException(404) from None
+    actor = context.staff_member(db, loaded, person(request))
+    if actor is None:
+        raise HTTPException(404)
+    return loaded, actor
+
+
+@router.get("/connexion", response_class=HTMLResponse)
+def login_page(request: Request, db: Db) -> Response:
+    from workflow import views
+
+    if not request.app.state.settings.demo_login:
+        raise HTTPException(404)
+    return page(request, "login.html.j2", staff=[
+        {**person, "role": ROLE_LABELS[person["role"]]} for person in views.every_staff(db)])
+
+
+@router.post("/connexion")
+async def login(request: Request) -> Response:
+    form = await checked_form(request)
+    if not request.app.state.settings.demo_login:
+        raise HTTPException(404)
+    request.session["email"] = form.get("email", "").strip().lower()
+    return redirect("/")
+
+
+@router.post("/deconnexion")
+async def logout(request: Request) -> Response:
+    await checked_form(request)
+    request.session.clear()
+    return redirect("/connexion" if request.app.state.settings.demo_login else "/")
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, db: Db) -> Response:
+    from workflow import context
+
+    email = request.session.get("email")
+    if not email:
+        return redirect("/connexion")
+    roles = context.roles_of(db, email)
+    if not roles:
+        return page(request, "not_staff.html.j2", 403, email=email)
+    if len(roles) == 1:
+        return redirect(f"/g/{roles[0][0].id}/")
+    return page(request, "guichets.html.j2", roles=[
+        {"id": g.id, "name": g.name, "role": ROLE_LABELS[role]} for g, role in roles])
+
+
+@router.get("/g/{guichet}/", response_class=HTMLResponse)
+def dashboard(request: Request, guichet: str, db: Db) -> Response:
+    from workflow import views
+
+    loaded, actor = member(request, db, guichet)
+    [counts] = views.guichet_list(db)
+    return page(request, "dashboard.html.j2", guichet=loaded.row, actor=actor,
+                role=ROLE_LABELS[actor.role], budget=views.budget(db, loaded),
+                counts={STATE_LABELS[state]: n for state, n in counts["dossiers"].items() if n},
+                sessions=[{**s, "label": SESSION_LABELS[s["state"]]}
+                          for s in views.session_list(db, loaded)])
+
+
+@router.get("/g/{guichet}/dossiers", response_class=HTMLResponse)
+def dossiers(request: Request, guichet: str, db: Db, state: str | None = None,
+             department: str | None = None, page_number: int = 1) -> Response:
+    from workflow import views
+
+    loaded, actor = member(request, db, guichet)
+    if actor.role == "instructor" and department is None:
+        department = actor.department  # an instructor lands on their département
+    state = state or None
+    if state is not None and state not in STATE_LABELS:
+        raise HTTPException(422, f"état inconnu « {state} »")
+    rows = [row for row in views.dossier_list(db, state=state, department=department or None)
+            if may_read(actor, row["department"])]
+    pages = max(1, -(-len(rows) // PER_PAGE))
+    number = min(max(page_number, 1), pages)
+    return page(request, "dossiers.html.j2", guichet=loaded.row, actor=actor,
+                rows=rows[(number - 1) * PER_PAGE:number * PER_PAGE], total=len(rows),
+                number=number, pages=pages, state=state, department=department,
+                states=STATE_LABELS, departments=sorted(loaded.config.department_codes))
+
+
+@router.get("/g/{guichet}/dossiers/{reference}", response_class=HTMLResponse)
+def dossier(request: Request, guichet: str, reference: str, db: Db) -> Response:
+    from workflow import views
+    from workflow.errors import InvalidInput
+
+    loaded, actor = member(request, db, guichet)
+    try:
+        document = views.dossier(db, reference)
+    except InvalidInput:  # no such dossier, or another guichet's: the same 404
+        raise HTTPException(404) from None
+    if not may_read(actor, document["department"]):
+        raise HTTPException(404)  # another territory: as if it did not exist
+    return page(request, "dossier.html.j2", guichet=loaded.row, actor=actor, dossier=document,
+                states=STATE_LABELS)
