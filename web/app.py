@@ -12,6 +12,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from workflow.clock import SystemClock
 from workflow.errors import ComiteError, NotFound, exit_code, message
 
 HERE = Path(__file__).parent
@@ -48,6 +50,7 @@ class WebSettings:
     demo_login: bool = False  # the demo's login page listing its fictitious staff
     brand: bool = True  # the State's brand block (Marianne): State services only
     secure_cookie: bool = False  # Secure cookies: on unless served on the loopback
+    clock: Callable[[], datetime] = field(default_factory=lambda: SystemClock().now)
 
 
 def create_app(settings: WebSettings) -> FastAPI:
@@ -95,7 +98,7 @@ async def _request_id_and_headers(request: Request, call_next: Callable[..., Any
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A page of ``name`` (web/templates), with the person and the CSRF token every form needs."""
     return request.app.state.templates.TemplateResponse(
-        request, name, {"person": request.session.get("email"), "csrf": csrf_token(request),
+        request, name, {"person": logged_in(request), "csrf": csrf_token(request),
                         **context}, status_code=status)
 
 
@@ -163,6 +166,24 @@ async def _internal(request: Request, error: Exception) -> HTMLResponse:
     log.exception("requête %s : %s", request_id, type(error).__name__)
     return _error_page(request, 500, "le service a rencontré un problème ; réessayer, et si cela "
                                      "persiste, transmettre ce numéro à l'équipe technique")
+
+
+def log_in(request: Request, email: str) -> None:
+    request.session.clear()
+    request.session["email"] = email.strip().lower()
+    request.session["since"] = request.app.state.settings.clock().isoformat()
+
+
+def logged_in(request: Request) -> str | None:
+    """Who is logged in; a login older than SESSION_HOURS is over, however active it was."""
+    email, since = request.session.get("email"), request.session.get("since")
+    if not email or not since:
+        return None
+    if request.app.state.settings.clock() - datetime.fromisoformat(since) > timedelta(
+            hours=SESSION_HOURS):
+        request.session.clear()
+        return None
+    return str(email)
 
 
 def redirect(url: str) -> RedirectResponse:

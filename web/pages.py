@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from states.guards import ROLE_LABELS, Actor, may_read
 from states.lifecycle import STATE_LABELS
 from states.sessions import SESSION_LABELS
-from web.app import checked_form, page, reading, redirect
+from web.app import checked_form, log_in, logged_in, page, reading, redirect
 
 router = APIRouter()
 PER_PAGE = 50
@@ -31,7 +31,7 @@ Db = Annotated[Any, Depends(_session)]
 
 
 def person(request: Request) -> str:
-    email = request.session.get("email")
+    email = logged_in(request)
     if not email:
         raise HTTPException(401, "connectez-vous pour accéder au guichet")
     return str(email)
@@ -67,7 +67,7 @@ async def login(request: Request) -> Response:
     form = await checked_form(request)
     if not request.app.state.settings.demo_login:
         raise HTTPException(404)
-    request.session["email"] = form.get("email", "").strip().lower()
+    log_in(request, form.get("email", ""))
     return redirect("/")
 
 
@@ -82,7 +82,7 @@ async def logout(request: Request) -> Response:
 def home(request: Request, db: Db) -> Response:
     from workflow import context
 
-    email = request.session.get("email")
+    email = logged_in(request)
     if not email:
         return redirect("/connexion")
     roles = context.roles_of(db, email)

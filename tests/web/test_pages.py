@@ -162,3 +162,19 @@ def test_the_vendored_dsfr_is_served_with_its_version_licence_and_terms():
     assert named and all((DSFR / name).is_file() for name in named)  # every font and icon
     client = TestClient(create_app(WebSettings(engine=None)))  # type: ignore[arg-type]
     assert client.get("/static/dsfr/dsfr.min.css").status_code == 200
+
+
+def test_a_login_lasts_twelve_hours_however_active_it_is(site):
+    from datetime import timedelta
+
+    from workflow.clock import SystemClock
+
+    client, _ = site
+    now = [SystemClock().now()]
+    client.app.state.settings.clock = lambda: now[0]
+    login(client, COORDINATOR)
+    for _ in range(3):  # busy all day: every request renews the cookie, not the login
+        now[0] += timedelta(hours=4)
+        assert client.get("/g/bretagne-2021/").status_code == 200
+    now[0] += timedelta(minutes=1)
+    assert client.get("/g/bretagne-2021/").status_code == 401
