@@ -145,3 +145,17 @@ def run(cli: Cli, *campaigns: Campaign) -> None:
         named = () if step.words[0] == "dossier" and step.words[1] not in ("submit",) else (
             "--guichet", campaign.guichet)
         cli.ok(*step.words, *named, now=when, actor=step.actor)
+
+
+def unset_environment(monkeypatch) -> None:
+    """No COMITE_* variable of the machine running the tests reaches the command line."""
+    for name in ("COMITE_ACTOR", "COMITE_NOW", "COMITE_DATABASE_URL", "COMITE_GUICHET"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def replayed(cli: Cli, folder: Path) -> tuple[Campaign, Campaign]:
+    """Bretagne and Cantal loaded in ``cli``'s base and their campaigns run interleaved."""
+    both = (bretagne(folder), cantal(folder))
+    load(cli, *both)
+    run(cli, *both)
+    return both

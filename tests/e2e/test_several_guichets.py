@@ -16,16 +16,13 @@ from tests.helpers import COORDINATOR, EXAMPLE, INSTRUCTOR, form
 
 @pytest.fixture
 def base(db_url, capsys, monkeypatch):
-    for name in ("COMITE_ACTOR", "COMITE_NOW", "COMITE_DATABASE_URL", "COMITE_GUICHET"):
-        monkeypatch.delenv(name, raising=False)
+    campaigns.unset_environment(monkeypatch)
     return Cli(db_url, capsys, monkeypatch)
 
 
 @pytest.fixture
 def two(base, tmp_path):
-    both = (campaigns.bretagne(tmp_path), campaigns.cantal(tmp_path))
-    campaigns.load(base, *both)
-    campaigns.run(base, *both)
+    campaigns.replayed(base, tmp_path)
     return base
 
 

@@ -61,13 +61,9 @@ def owned(cli: Cli, guichet: str) -> dict[str, tuple[int, str]]:
 
 @pytest.fixture
 def two(db_url, capsys, monkeypatch, tmp_path):
-    for name in ("COMITE_ACTOR", "COMITE_NOW", "COMITE_DATABASE_URL", "COMITE_GUICHET"):
-        monkeypatch.delenv(name, raising=False)
+    campaigns.unset_environment(monkeypatch)
     cli = Cli(db_url, capsys, monkeypatch)
-    both = (campaigns.bretagne(tmp_path), campaigns.cantal(tmp_path))
-    campaigns.load(cli, *both)
-    campaigns.run(cli, *both)
-    return cli, both
+    return cli, campaigns.replayed(cli, tmp_path)
 
 
 def _marks(campaign: campaigns.Campaign, cli: Cli) -> re.Pattern[str]:

@@ -53,13 +53,9 @@ def site(tmp_path, capsys, monkeypatch):
     from web.app import WebSettings, create_app
     from workflow.db import engine_for
 
-    for name in ("COMITE_ACTOR", "COMITE_NOW", "COMITE_DATABASE_URL", "COMITE_GUICHET"):
-        monkeypatch.delenv(name, raising=False)
+    campaigns.unset_environment(monkeypatch)
     url = f"sqlite:///{tmp_path / 'site.db'}"
-    cli = Cli(url, capsys, monkeypatch)
-    both = (campaigns.bretagne(tmp_path), campaigns.cantal(tmp_path))
-    campaigns.load(cli, *both)
-    campaigns.run(cli, *both)
+    campaigns.replayed(Cli(url, capsys, monkeypatch), tmp_path)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(WebSettings(engine_for(url),
                                                                   demo_login=True)),

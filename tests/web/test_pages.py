@@ -20,12 +20,9 @@ def site(db_url, capsys, monkeypatch, tmp_path):
     """Both campaigns replayed in one base, and the web app on it with the demo's login."""
     from workflow.db import engine_for
 
-    for name in ("COMITE_ACTOR", "COMITE_NOW", "COMITE_DATABASE_URL", "COMITE_GUICHET"):
-        monkeypatch.delenv(name, raising=False)
+    campaigns.unset_environment(monkeypatch)
     cli = Cli(db_url, capsys, monkeypatch)
-    both = (campaigns.bretagne(tmp_path), campaigns.cantal(tmp_path))
-    campaigns.load(cli, *both)
-    campaigns.run(cli, *both)
+    campaigns.replayed(cli, tmp_path)
     app = create_app(WebSettings(engine_for(db_url), demo_login=True))
     return TestClient(app), cli
 
