@@ -157,25 +157,32 @@ def _total_row(report: MonthlyList, label: Any, total: Any) -> list[Any]:
     return [label if i == 0 else total if i == amounts else None for i in range(len(headers))]
 
 
-def to_csv(report: MonthlyList) -> str:
-    """';'-separated, UTF-8 with BOM, decimal comma: opens as is in French Excel and LibreOffice."""
+def french_csv(header: list[str], rows: list[list[Any]]) -> str:
+    """';'-separated, UTF-8 with BOM, decimal comma: opens as is in French Excel and LibreOffice.
+
+    Integers are amounts in cents, dates are days; any other cell is text that never becomes a
+    live formula."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(_headers(report))
-    for line in report.lines:
+    writer.writerow(header)
+    for row in rows:
         cells = []
-        for value in _row(report, line):
-            if isinstance(value, int):
+        for value in row:
+            if isinstance(value, int) and not isinstance(value, bool):
                 cells.append((eur_json(value) or "").replace(".", ","))
             elif isinstance(value, date):
                 cells.append(value.strftime("%d/%m/%Y"))
             else:
                 cells.append(neutral("" if value is None else str(value)))
         writer.writerow(cells)
-    total = (eur_json(report.total_cents) or "").replace(".", ",")
-    writer.writerow(["" if cell is None else cell for cell in _total_row(report, "Total", total)])
     return out.getvalue()
+
+
+def to_csv(report: MonthlyList) -> str:
+    """The list as CSV (french_csv), with its totals row."""
+    total = _total_row(report, "Total", report.total_cents)
+    return french_csv(_headers(report), [*(_row(report, line) for line in report.lines), total])
 
 
 def to_xlsx(report: MonthlyList, path: Path) -> None:

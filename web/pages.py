@@ -37,7 +37,7 @@ def person(request: Request) -> str:
     return str(email)
 
 
-def member(request: Request, db: Any, guichet: str) -> tuple[Any, Actor]:
+def member(request: Request, db: Any) -> tuple[Any, Actor]:
     """The guichet of the URL and who the person is in it; anyone else: 404, nothing shown."""
     from workflow import context
     from workflow.errors import InvalidInput
@@ -98,7 +98,7 @@ def home(request: Request, db: Db) -> Response:
 def dashboard(request: Request, guichet: str, db: Db) -> Response:
     from workflow import views
 
-    loaded, actor = member(request, db, guichet)
+    loaded, actor = member(request, db)
     [counts] = views.guichet_list(db)
     return page(request, "dashboard.html.j2", guichet=loaded.row, actor=actor,
                 role=ROLE_LABELS[actor.role], budget=views.budget(db, loaded),
@@ -107,25 +107,58 @@ def dashboard(request: Request, guichet: str, db: Db) -> Response:
                           for s in views.session_list(db, loaded)])
 
 
-@router.get("/g/{guichet}/dossiers", response_class=HTMLResponse)
-def dossiers(request: Request, guichet: str, db: Db, state: str | None = None,
-             department: str | None = None, page_number: int = 1) -> Response:
+def _listed(request: Request, db: Any, state: str | None, department: str | None,
+            measure: str | None, text: str | None) -> tuple[Any, Actor, dict[str, Any], list[Any]]:
+    """The dossiers of the URL's guichet this person may read, filtered as asked."""
     from workflow import views
 
-    loaded, actor = member(request, db, guichet)
+    loaded, actor = member(request, db)
     if actor.role == "instructor" and department is None:
         department = actor.department  # an instructor lands on their département
-    state = state or None
-    if state is not None and state not in STATE_LABELS:
+    filters: dict[str, Any] = {"state": state or None, "department": department or None,
+                               "measure": measure or None, "text": text or None}
+    if filters["state"] is not None and filters["state"] not in STATE_LABELS:
         raise HTTPException(422, f"état inconnu « {state} »")
-    rows = [row for row in views.dossier_list(db, state=state, department=department or None)
+    rows = [row for row in views.dossier_list(db, **filters)
             if may_read(actor, row["department"])]
+    return loaded, actor, filters, rows
+
+
+@router.get("/g/{guichet}/dossiers", response_class=HTMLResponse)
+def dossiers(request: Request, guichet: str, db: Db, state: str | None = None,
+             department: str | None = None, measure: str | None = None,
+             text: str | None = None, page_number: int = 1) -> Response:
+    from urllib.parse import urlencode
+
+    loaded, actor, filters, rows = _listed(request, db, state, department, measure, text)
     pages = max(1, -(-len(rows) // PER_PAGE))
     number = min(max(page_number, 1), pages)
+    query = urlencode({k: v for k, v in filters.items() if v})
     return page(request, "dossiers.html.j2", guichet=loaded.row, actor=actor,
                 rows=rows[(number - 1) * PER_PAGE:number * PER_PAGE], total=len(rows),
-                number=number, pages=pages, state=state, department=department,
-                states=STATE_LABELS, departments=sorted(loaded.config.department_codes))
+                number=number, pages=pages, filters=filters, query=query,
+                states=STATE_LABELS, departments=sorted(loaded.config.department_codes),
+                measures=loaded.config.guichet.measures)
+
+
+@router.get("/g/{guichet}/dossiers.csv")
+def dossiers_csv(request: Request, guichet: str, db: Db, state: str | None = None,
+                 department: str | None = None, measure: str | None = None,
+                 text: str | None = None) -> Response:
+    """The filtered list as CSV: the same formula-safe CSV as the monthly list."""
+    from reports.monthly import french_csv
+    from states.money import parse_eur
+
+    loaded, _, _, rows = _listed(request, db, state, department, measure, text)
+    body = french_csv(
+        ["Référence", "État", "Département", "Mesure", "Demandeur", "Montant demandé (€)",
+         "Montant accordé (€)", "Session"],
+        [[row["reference"], STATE_LABELS[row["state"]], row["department"], row["measure"],
+          row["applicant"]["name"], parse_eur(row["requested_eur"]),
+          parse_eur(row["awarded_eur"]) if row["awarded_eur"] else None, row["session"]]
+         for row in rows])
+    return Response(body, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="dossiers-{loaded.id}.csv"'})
 
 
 @router.get("/g/{guichet}/dossiers/{reference}", response_class=HTMLResponse)
@@ -133,7 +166,7 @@ def dossier(request: Request, guichet: str, reference: str, db: Db) -> Response:
     from workflow import views
     from workflow.errors import InvalidInput
 
-    loaded, actor = member(request, db, guichet)
+    loaded, actor = member(request, db)
     try:
         document = views.dossier(db, reference)
     except InvalidInput:  # no such dossier, or another guichet's: the same 404

@@ -262,15 +262,19 @@ def dossier_list(
                                                    help="Département (22, 29…).")] = None,
     session: Annotated[str | None, typer.Option("--session", metavar="DATE",
                                                 help="Date de la session.")] = None,
+    measure: Annotated[str | None, typer.Option("--measure", metavar="MESURE",
+                                                help="Mesure (3a, 3b…).")] = None,
+    text: Annotated[str | None, typer.Option("--text", metavar="TEXTE", help=(
+        "Dans la référence, le nom du demandeur ou le titre."))] = None,
     as_json: Json = False,
 ) -> None:
-    """Les dossiers, filtrés par état, département ou session."""
+    """Les dossiers, filtrés par état, département, session, mesure ou texte."""
     from workflow import views
 
     choice(state, STATES, "--state")
     day = parse_day(session, "--session")
     rows = reading(lambda s: views.dossier_list(s, state=state, department=department,
-                                                session_day=day))
+                                                session_day=day, measure=measure, text=text))
     if as_json:
         emit(rows)
         return

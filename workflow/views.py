@@ -179,13 +179,25 @@ def _summary(row: Any, days: dict[int, date]) -> dict[str, Any]:
 
 
 def dossier_list(session: Session, *, state: str | None = None, department: str | None = None,
-                 session_day: date | None = None) -> list[dict[str, Any]]:
+                 session_day: date | None = None, measure: str | None = None,
+                 text: str | None = None) -> list[dict[str, Any]]:
+    """The guichet's dossiers, filtered; ``text`` is looked for, in any case, in the reference,
+    the applicant's name and the title."""
     loaded = context.guichet(session)
     query = select(Dossier).where(Dossier.guichet_id == loaded.id)
     if state is not None:
         query = query.where(Dossier.state == state)
     if department is not None:
         query = query.where(Dossier.department == department)
+    if measure is not None:
+        query = query.where(Dossier.measure == measure)
+    if text and text.strip():
+        # the text as typed: its % and _ are letters, not LIKE's wildcards
+        typed = text.strip().lower()
+        pattern = "%" + typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(func.lower(Dossier.reference).like(pattern, escape="\\")
+                            | func.lower(Dossier.applicant_name).like(pattern, escape="\\")
+                            | func.lower(Dossier.title).like(pattern, escape="\\"))
     if session_day is not None:
         committee = context.session_on(session, loaded, session_day)
         query = query.where(Dossier.session_id == committee.id)

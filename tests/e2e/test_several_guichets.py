@@ -109,6 +109,15 @@ def test_the_guichet_is_named_before_or_after_the_command_or_in_the_environment(
         assert result.code == 2 and said in result.err and "--guichet" in result.err, words
 
 
+def test_the_list_filters_by_measure_and_text_within_its_guichet(two):
+    def listed(*words: str) -> list[str]:
+        return [d["reference"] for d in json.loads(two.ok("dossier", "list", "--json", *words))]
+
+    assert listed("--guichet", "bretagne-2021", "--measure", "3b") == ["BZH-2021-0003"]
+    assert listed("--guichet", "cantal-2021", "--text", "CANTALIEN 2") == ["CAN-2021-0002"]
+    assert listed("--guichet", "cantal-2021", "--text", "breton") == []
+
+
 def test_a_reference_names_its_guichet_and_a_contradicting_guichet_is_bad_input(two):
     shown = json.loads(two.ok("dossier", "show", "can-2021-0001", "--json"))
     assert shown["reference"] == "CAN-2021-0001" and shown["state"] == "follow_up"

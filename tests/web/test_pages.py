@@ -175,3 +175,39 @@ def test_a_login_lasts_twelve_hours_however_active_it_is(site):
         assert client.get("/g/bretagne-2021/").status_code == 200
     now[0] += timedelta(minutes=1)
     assert client.get("/g/bretagne-2021/").status_code == 401
+
+
+def test_the_list_filters_by_text_and_measure_and_downloads_as_formula_safe_csv(site, tmp_path):
+    import csv
+    import io
+    import json
+
+    from tests.helpers import form
+
+    client, cli = site
+    hostile = tmp_path / "h.json"
+    hostile.write_text(json.dumps(form(applicant={"name": "=HYPERLINK(\"x\")"},
+                                       title="Projet 100%_test"), ensure_ascii=False),
+                       encoding="utf-8")
+    cli.ok("dossier", "submit", str(hostile), "--guichet", "bretagne-2021",
+           now="2021-10-20T10:00")
+    login(client, COORDINATOR)
+    found = client.get("/g/bretagne-2021/dossiers", params={"text": "breton 2"}).text
+    assert "BZH-2021-0002" in found and "BZH-2021-0001" not in found
+    assert "BZH-2021-0004" in client.get("/g/bretagne-2021/dossiers",
+                                         params={"text": "100%_"}).text
+    assert "BZH-2021-0004" not in client.get("/g/bretagne-2021/dossiers",
+                                             params={"text": "1000"}).text  # % is a letter
+    assert "BZH-2021-0003" in client.get("/g/bretagne-2021/dossiers",
+                                         params={"measure": "3b"}).text
+    answer = client.get("/g/bretagne-2021/dossiers.csv", params={"measure": "3c"})
+    assert answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Référence" and {r[3] for r in rows[1:]} == {"3c"}
+    [row] = [r for r in rows if r[0] == "BZH-2021-0004"]
+    assert row[4] == "'=HYPERLINK(\"x\")"  # never a live formula
+    assert [r[6] for r in rows if r[0] == "BZH-2021-0001"] == ["30000,00"]
+    stranger = TestClient(client.app)
+    login(stranger, INSTRUCTOR["22"])
+    only = stranger.get("/g/bretagne-2021/dossiers.csv").content.decode("utf-8-sig")
+    assert "BZH-2021-0001" in only and "BZH-2021-0002" not in only
