@@ -96,11 +96,17 @@ def home(request: Request, db: Db) -> Response:
 
 @router.get("/g/{guichet}/", response_class=HTMLResponse)
 def dashboard(request: Request, guichet: str, db: Db) -> Response:
+    from notifications.outbox import STATUS_LABELS
+    from schedules.jobs import JOB_LABELS
     from workflow import views
 
     loaded, actor = member(request, db)
     [counts] = views.guichet_list(db)
+    now = request.app.state.settings.clock()
     return page(request, "dashboard.html.j2", guichet=loaded.row, actor=actor,
+                due=[{**d, "label": JOB_LABELS[d["kind"]]} for d in views.due_soon(db, loaded, now)],
+                trouble=[{**m, "label": STATUS_LABELS[m["status"]]}
+                         for m in views.messages_in_trouble(db, loaded)],
                 role=ROLE_LABELS[actor.role], budget=views.budget(db, loaded),
                 counts={STATE_LABELS[state]: n for state, n in counts["dossiers"].items() if n},
                 sessions=[{**s, "label": SESSION_LABELS[s["state"]]}

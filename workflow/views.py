@@ -275,3 +275,31 @@ def budget(session: Session, loaded: context.Loaded | None = None) -> dict[str, 
         "by_department": {k: money(v) for k, v in by_department.items()},
         "by_measure": {k: money(v) for k, v in by_measure.items()},
     }
+
+
+def due_soon(session: Session, loaded: context.Loaded, now: Any,
+             days: int = 7) -> list[dict[str, Any]]:
+    """The guichet's scheduled work due within ``days`` (reminders, reports, lists)."""
+    from datetime import timedelta
+
+    from workflow.records import DueWork
+
+    rows = session.exec(
+        select(DueWork, Dossier.reference).outerjoin(Dossier, Dossier.id == DueWork.dossier_id)  # type: ignore[arg-type]
+        .where(DueWork.guichet_id == loaded.id, DueWork.status == "pending",
+               DueWork.due_at <= now + timedelta(days=days))  # type: ignore[operator]
+        .order_by(DueWork.due_at)).all()  # type: ignore[arg-type]
+    return [{"kind": row.kind, "due_at": shown(row.due_at, loaded.tz), "reference": reference,
+             "period": row.period or None} for row, reference in rows]
+
+
+def messages_in_trouble(session: Session, loaded: context.Loaded) -> list[dict[str, Any]]:
+    """The guichet's messages given up (dead) or waiting for another try, with the last error."""
+    from workflow.records import Outbox
+
+    rows = session.exec(select(Outbox).where(
+        Outbox.guichet_id == loaded.id,
+        Outbox.status.in_(["dead", "retrying"]))  # type: ignore[attr-defined]
+        .order_by(Outbox.id)).all()  # type: ignore[arg-type]
+    return [{"id": row.id, "to": row.recipient, "subject": row.subject, "status": row.status,
+             "attempts": row.attempts, "last_error": row.last_error} for row in rows]

@@ -211,3 +211,31 @@ def test_the_list_filters_by_text_and_measure_and_downloads_as_formula_safe_csv(
     login(stranger, INSTRUCTOR["22"])
     only = stranger.get("/g/bretagne-2021/dossiers.csv").content.decode("utf-8-sig")
     assert "BZH-2021-0001" in only and "BZH-2021-0002" not in only
+
+
+def test_the_dashboard_shows_the_weeks_work_and_the_messages_in_trouble(site, db_url):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import text
+
+    from workflow.db import engine_for
+
+    client, _ = site
+    with engine_for(db_url).begin() as connection:
+        connection.execute(text(
+            "UPDATE outbox SET status = 'dead', attempts = 3, last_error = '550 boîte inconnue' "
+            "WHERE id = (SELECT MIN(id) FROM outbox WHERE guichet_id = 'bretagne-2021')"))
+    client.app.state.settings.clock = lambda: datetime(2022, 1, 5, 9, tzinfo=ZoneInfo(
+        "Europe/Paris"))
+    login(client, COORDINATOR)
+    board = _text(client.get("/g/bretagne-2021/").text)
+    week = board.split("Cette semaine")[1].split("Courriels en difficulté")[0]
+    assert "rappel de rapport trimestriel" in week and "BZH-2021-0001" in week
+    assert "2021-Q4" in week
+    trouble = board.split("Courriels en difficulté")[1].split("Dossiers par état")[0]
+    assert "550 boîte inconnue" in trouble and "abandonné" in trouble
+    cantal = TestClient(client.app)
+    cantal.app.state.settings.clock = client.app.state.settings.clock
+    login(cantal, campaigns.CANTAL_COORDINATOR)
+    assert "550 boîte inconnue" not in cantal.get("/g/cantal-2021/").text
