@@ -181,3 +181,42 @@ def dossier(request: Request, guichet: str, reference: str, db: Db) -> Response:
         raise HTTPException(404)  # another territory: as if it did not exist
     return page(request, "dossier.html.j2", guichet=loaded.row, actor=actor, dossier=document,
                 states=STATE_LABELS)
+
+
+@router.get("/g/{guichet}/guichet", response_class=HTMLResponse)
+def settings_page(request: Request, guichet: str, db: Db) -> Response:
+    """The guichet as loaded: settings, départements, team, sessions."""
+    from workflow import views
+
+    loaded, actor = member(request, db)
+    document = views.guichet(db)
+    return page(request, "guichet.html.j2", guichet=loaded.row, actor=actor, g=document,
+                roles=ROLE_LABELS,
+                sessions=[{**s, "label": SESSION_LABELS[s["state"]]} for s in document["sessions"]])
+
+
+@router.get("/g/{guichet}/courriels", response_class=HTMLResponse)
+def outbox_page(request: Request, guichet: str, db: Db, status: str | None = None) -> Response:
+    """The guichet's messages, filtered by status; a coordinator may requeue a dead one."""
+    from notifications.outbox import STATUS_LABELS
+    from workflow import views
+
+    loaded, actor = member(request, db)
+    if status and status not in STATUS_LABELS:
+        raise HTTPException(422, f"état inconnu « {status} »")
+    return page(request, "courriels.html.j2", guichet=loaded.row, actor=actor,
+                rows=views.outbox(db, loaded, status=status or None), chosen=status,
+                labels=STATUS_LABELS)
+
+
+@router.post("/g/{guichet}/courriels/{message}/relancer")
+async def outbox_retry(request: Request, guichet: str, message: int, db: Db) -> Response:
+    from notifications.outbox import retry
+    from workflow.context import require_coordinator
+
+    await checked_form(request)
+    _, actor = member(request, db)
+    require_coordinator(actor)
+    retry(request.app.state.settings.engine, message=message,
+          now=request.app.state.settings.clock(), guichet=guichet)
+    return redirect(f"/g/{guichet}/courriels?status=retrying")

@@ -295,11 +295,19 @@ def due_soon(session: Session, loaded: context.Loaded, now: Any,
 
 def messages_in_trouble(session: Session, loaded: context.Loaded) -> list[dict[str, Any]]:
     """The guichet's messages given up (dead) or waiting for another try, with the last error."""
+    return [row for row in outbox(session, loaded) if row["status"] in ("dead", "retrying")]
+
+
+def outbox(session: Session, loaded: context.Loaded,
+           status: str | None = None) -> list[dict[str, Any]]:
+    """The guichet's messages, newest first, with their delivery status and last error."""
     from workflow.records import Outbox
 
-    rows = session.exec(select(Outbox).where(
-        Outbox.guichet_id == loaded.id,
-        Outbox.status.in_(["dead", "retrying"]))  # type: ignore[attr-defined]
-        .order_by(Outbox.id)).all()  # type: ignore[arg-type]
+    query = select(Outbox).where(Outbox.guichet_id == loaded.id)
+    if status is not None:
+        query = query.where(Outbox.status == status)
     return [{"id": row.id, "to": row.recipient, "subject": row.subject, "status": row.status,
-             "attempts": row.attempts, "last_error": row.last_error} for row in rows]
+             "attempts": row.attempts, "reference": row.reference, "last_error": row.last_error,
+             "created_at": shown(row.created_at, loaded.tz),
+             "sent_at": shown(row.sent_at, loaded.tz) if row.sent_at else None}
+            for row in session.exec(query.order_by(Outbox.id.desc()))]  # type: ignore[union-attr]

@@ -95,7 +95,10 @@ def test_every_page_passes_axe_for_wcag_2_1_a_and_aa(browser, site):
     for name, path in (("tableau de bord", "/g/bretagne-2021/"),
                        ("dossiers", "/g/bretagne-2021/dossiers"),
                        ("dossiers filtrés", "/g/bretagne-2021/dossiers?state=refused"),
+                       ("dossiers par texte", "/g/bretagne-2021/dossiers?text=breton&measure=3c"),
                        ("dossier", "/g/bretagne-2021/dossiers/BZH-2021-0001"),
+                       ("courriels", "/g/bretagne-2021/courriels"),
+                       ("le guichet", "/g/bretagne-2021/guichet"),
                        ("page introuvable", "/g/bretagne-2021/dossiers/BZH-2099-0001")):
         page.goto(f"{site}{path}")
         failures[name] = _violations(page)

@@ -239,3 +239,46 @@ def test_the_dashboard_shows_the_weeks_work_and_the_messages_in_trouble(site, db
     cantal.app.state.settings.clock = client.app.state.settings.clock
     login(cantal, campaigns.CANTAL_COORDINATOR)
     assert "550 boîte inconnue" not in cantal.get("/g/cantal-2021/").text
+
+
+def test_the_outbox_page_lists_the_guichets_messages_and_a_coordinator_requeues_a_dead_one(
+        site, db_url):
+    from sqlalchemy import text
+
+    from workflow.db import engine_for
+
+    client, cli = site
+    engine = engine_for(db_url)
+    with engine.begin() as connection:
+        dead = connection.execute(text(
+            "SELECT MIN(id) FROM outbox WHERE guichet_id = 'bretagne-2021'")).scalar_one()
+        connection.execute(text("UPDATE outbox SET status = 'dead', last_error = '550 inconnu' "
+                                "WHERE id = :id"), {"id": dead})
+    member_ = TestClient(client.app)
+    login(member_, "membre.dinum@example.org")
+    listed = member_.get("/g/bretagne-2021/courriels", params={"status": "dead"}).text
+    assert "550 inconnu" in listed and "Relancer" not in listed
+    token = _token(member_, "/g/bretagne-2021/courriels")
+    refused = member_.post(f"/g/bretagne-2021/courriels/{dead}/relancer", data={"csrf": token})
+    assert refused.status_code == 409 and "coordinateur" in refused.text
+    login(client, COORDINATOR)
+    token = _token(client, "/g/bretagne-2021/courriels")
+    assert client.post(f"/g/bretagne-2021/courriels/{dead}/relancer",
+                       data={}).status_code == 403  # no CSRF token: nothing done
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT status FROM outbox WHERE id = :id"),
+                                  {"id": dead}).scalar_one() == "dead"
+    done = client.post(f"/g/bretagne-2021/courriels/{dead}/relancer", data={"csrf": token})
+    assert done.status_code == 200 and "à réessayer" in done.text
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT status FROM outbox WHERE id = :id"),
+                                  {"id": dead}).scalar_one() == "retrying"
+    cantal = TestClient(client.app)
+    login(cantal, campaigns.CANTAL_COORDINATOR)
+    token = _token(cantal, "/g/cantal-2021/courriels")
+    assert cantal.post(f"/g/cantal-2021/courriels/{dead}/relancer",
+                       data={"csrf": token}).status_code == 404  # another guichet's message
+    assert "Bretagne" not in cantal.get("/g/cantal-2021/courriels").text
+    settings = client.get("/g/bretagne-2021/guichet")
+    assert settings.status_code == 200 and "Finistère" in settings.text
+    assert COORDINATOR in settings.text
