@@ -10,7 +10,8 @@ from tests.cli import Cli
 
 
 def test_reports_from_the_demo_campaign(tmp_path, capsys, monkeypatch):
-    Cli(tmp_path / "unused.db", capsys, monkeypatch).ok("demo", "--folder", str(tmp_path / "d"), "--replay-only")
+    Cli(tmp_path / "unused.db", capsys, monkeypatch).ok("demo", "--folder", str(tmp_path / "d"),
+                                                        "--replay-only")
     cli = Cli(tmp_path / "d" / "demo.db", capsys, monkeypatch)
     assert "1 lauréat(s)" in cli.ok("report", "monthly", "--month", "2021-06", "--output",
                                     str(tmp_path / "juin.xlsx"))
