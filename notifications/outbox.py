@@ -148,9 +148,15 @@ def listing(engine: Engine, *, status: str | None = None,
         ]
 
 
-def retry(engine: Engine, *, message: int, now: datetime, guichet: str | None = None) -> None:
+def retry(engine: Engine, *, message: int, now: datetime, guichet: str | None = None,
+          by: Any = None) -> None:
     """Requeue a dead message (same Message-ID), after someone fixed the cause; ``guichet``, when
-    given, is the only one whose messages may be requeued."""
+    given, is the only one whose messages may be requeued. On the site ``by`` is who asks: a
+    coordinator of that guichet (the command line is the operator's, and names nobody)."""
+    if by is not None:
+        from workflow.context import require_coordinator
+
+        require_coordinator(by)
     with UnitOfWork(engine, write=True) as uow:
         row = uow.session.get(Outbox, message)
         if row is None or guichet not in (None, row.guichet_id):

@@ -212,11 +212,9 @@ def outbox_page(request: Request, guichet: str, db: Db, status: str | None = Non
 @router.post("/g/{guichet}/courriels/{message}/relancer")
 async def outbox_retry(request: Request, guichet: str, message: int, db: Db) -> Response:
     from notifications.outbox import retry
-    from workflow.context import require_coordinator
 
     await checked_form(request)
     _, actor = member(request, db)
-    require_coordinator(actor)
     retry(request.app.state.settings.engine, message=message,
-          now=request.app.state.settings.clock(), guichet=guichet)
+          now=request.app.state.settings.clock(), guichet=guichet, by=actor)
     return redirect(f"/g/{guichet}/courriels?status=retrying")
