@@ -78,7 +78,7 @@ def guichet(session: Session, *, lock: bool = False) -> Loaded:
     if wanted is not None:
         query = query.where(Guichet.id == wanted)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=True)  # FOR NO KEY UPDATE: see for_event
     rows = session.exec(query.limit(2)).all()
     if not rows:
         if wanted is None:
@@ -196,7 +196,13 @@ def for_event(session: Session, reference: str, email: str | None, *,
         # committed (a second identical decision is then refused, not merely in conflict).
         owner = (select(Dossier.guichet_id)
                  .where(Dossier.reference == normal_reference(reference)).scalar_subquery())
-        session.exec(select(Guichet.id).where(Guichet.id == owner).with_for_update()).first()
+        # FOR NO KEY UPDATE on PostgreSQL: it queues the guichet's decisions one after another,
+        # yet lets another transaction insert rows that refer to the guichet (audit, outbox,
+        # due work take a KEY SHARE lock on it): with FOR UPDATE, a decision holding the
+        # guichet and waiting for a dossier would deadlock with an event holding that dossier
+        # and inserting its audit row.
+        session.exec(select(Guichet.id).where(Guichet.id == owner)
+                     .with_for_update(key_share=True)).first()
     found = session.exec(query).first()
     if found is None:
         raise unknown_dossier(session, reference)
@@ -221,7 +227,7 @@ def session_on(session: Session, loaded: Loaded, day: date | None, *, field: str
     query = select(CommitteeSession).where(
         CommitteeSession.guichet_id == loaded.id, CommitteeSession.day == day
     )
-    found = session.exec(query.with_for_update() if lock else query).first()
+    found = session.exec(query.with_for_update(key_share=True) if lock else query).first()
     if found is None:
         known = ", ".join(
             s.day.isoformat()
