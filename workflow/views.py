@@ -28,13 +28,15 @@ def guichet_list(session: Session) -> list[dict[str, Any]]:
     """The guichets of the base, each with its envelope and its dossiers counted by state."""
     from workflow.guichet import from_stored
 
-    counts: dict[str, dict[str, int]] = {}
-    for guichet_id, state, count in session.exec(
-            select(Dossier.guichet_id, Dossier.state, func.count())
-            .group_by(Dossier.guichet_id, Dossier.state)):  # type: ignore[arg-type]
-        counts.setdefault(guichet_id, {})[state] = int(count)
     rows = ([context.guichet(session).row] if context.scope(session) is not None
             else session.exec(select(Guichet).order_by(Guichet.id)).all())  # type: ignore[arg-type]
+    counted = select(Dossier.guichet_id, Dossier.state, func.count())
+    if context.scope(session) is not None:  # one guichet's dossiers, not the whole base's
+        counted = counted.where(Dossier.guichet_id == rows[0].id)
+    counts: dict[str, dict[str, int]] = {}
+    for guichet_id, state, count in session.exec(
+            counted.group_by(Dossier.guichet_id, Dossier.state)):  # type: ignore[arg-type]
+        counts.setdefault(guichet_id, {})[state] = int(count)
     return [{"id": row.id, "name": row.name, "region": from_stored(row.settings).guichet.region,
              "reference_prefix": row.reference_prefix,
              "envelope_eur": eur_json(row.envelope_cents),
