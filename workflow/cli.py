@@ -271,7 +271,6 @@ def dossier_list(
     """Les dossiers, filtrés par état, département, session, mesure ou texte."""
     from workflow import views
 
-    choice(state, STATES, "--state")
     day = parse_day(session, "--session")
     rows = reading(lambda s: views.dossier_list(s, state=state, department=department,
                                                 session_day=day, measure=measure, text=text))

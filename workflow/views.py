@@ -12,6 +12,7 @@ from states.lifecycle import COMMITTED, DossierState, allowed_events
 from states.money import eur_json
 from workflow import context
 from workflow.clock import shown
+from workflow.errors import InvalidInput
 from workflow.models import (
     AgendaItem,
     Audit,
@@ -188,6 +189,10 @@ def dossier_list(session: Session, *, state: str | None = None, department: str 
     loaded = context.guichet(session)
     query = select(Dossier).where(Dossier.guichet_id == loaded.id)
     if state is not None:
+        states = [s.value for s in DossierState]
+        if state not in states:
+            raise InvalidInput(f"valeur inconnue « {state} » ({', '.join(states)})",
+                               field="--state")
         query = query.where(Dossier.state == state)
     if department is not None:
         query = query.where(Dossier.department == department)

@@ -60,6 +60,8 @@ def test_a_coordinator_sees_the_dashboard_list_and_dossier_of_their_guichet(site
     listing = client.get("/g/bretagne-2021/dossiers")
     assert listing.status_code == 200
     assert all(f"BZH-2021-000{n}" in listing.text for n in (1, 2, 3))
+    unknown = client.get("/g/bretagne-2021/dossiers", params={"state": "perdu"})
+    assert unknown.status_code == 422 and "valeur inconnue « perdu »" in unknown.text
     refused = client.get("/g/bretagne-2021/dossiers", params={"state": "refused"}).text
     assert "BZH-2021-0003" in refused and "BZH-2021-0001" not in refused
     page = _text(client.get("/g/bretagne-2021/dossiers/BZH-2021-0001").text)
