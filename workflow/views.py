@@ -302,17 +302,20 @@ def due_soon(session: Session, loaded: context.Loaded, now: Any,
 
 def messages_in_trouble(session: Session, loaded: context.Loaded) -> list[dict[str, Any]]:
     """The guichet's messages given up (dead) or waiting for another try, with the last error."""
-    return [row for row in outbox(session, loaded) if row["status"] in ("dead", "retrying")]
+    return outbox(session, loaded, statuses=("dead", "retrying"))
 
 
-def outbox(session: Session, loaded: context.Loaded,
-           status: str | None = None) -> list[dict[str, Any]]:
-    """The guichet's messages, newest first, with their delivery status and last error."""
+def outbox(session: Session, loaded: context.Loaded, status: str | None = None,
+           statuses: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The guichet's messages (of ``status``, or of ``statuses``), newest first, with their
+    delivery status and last error."""
     from workflow.records import Outbox
 
     query = select(Outbox).where(Outbox.guichet_id == loaded.id)
     if status is not None:
-        query = query.where(Outbox.status == status)
+        statuses = (status,)
+    if statuses:
+        query = query.where(Outbox.status.in_(statuses))  # type: ignore[attr-defined]
     return [{"id": row.id, "to": row.recipient, "subject": row.subject, "status": row.status,
              "attempts": row.attempts, "reference": row.reference, "last_error": row.last_error,
              "created_at": shown(row.created_at, loaded.tz),
