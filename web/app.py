@@ -83,6 +83,9 @@ def templates(settings: WebSettings) -> Jinja2Templates:
     found.env.filters.update(FILTERS)
     found.env.filters["euros"] = lambda text: eur_fr(parse_eur(text))
     found.env.filters["day_fr"] = lambda text: short_date_fr(date.fromisoformat(text))
+    # an instant as the documents give it (already in the guichet's time zone, with its offset)
+    found.env.filters["moment"] = lambda text: datetime.fromisoformat(text).strftime(
+        "%d/%m/%Y %H:%M")
     found.env.globals["brand"] = settings.brand
     return found
 
