@@ -234,3 +234,7 @@ def may_read(actor: Actor, department: str) -> bool:
     if actor.role in ("coordinator", "member"):
         return True
     return actor.role == "instructor" and actor.department == department
+
+
+# The guards a page can judge before anything is typed: who acts, and whether the session sits.
+STANDING: frozenset[Guard] = PERMISSIONS | {session_in_progress}

@@ -12,7 +12,7 @@ from typing import Any
 
 from transitions import Machine, MachineError
 
-from states.guards import PERMISSIONS, GuardContext
+from states.guards import PERMISSIONS, STANDING, GuardContext
 from states.lifecycle import (
     BY_EVENT,
     INITIAL,
@@ -70,6 +70,13 @@ def refusals(event: str, ctx: GuardContext) -> list[str]:
 def permitted(rule: Rule, ctx: GuardContext) -> bool:
     """Whether the person acting may fire this event at all (its permission guards pass)."""
     return all(guard(ctx) is None for guard in rule.guards if guard in PERMISSIONS)
+
+
+def standing(rule: Rule, ctx: GuardContext) -> list[str]:
+    """What stops this person from firing ``rule`` now, before anything is typed: the guards
+    that look only at who acts and where the dossier stands (the others judge the input)."""
+    return [reason for guard in rule.guards if guard in STANDING
+            and (reason := guard(ctx)) is not None]
 
 
 def open_to(state: DossierState, ctx: GuardContext) -> list[str]:

@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from states.refusal import EventRefused
 from workflow.clock import SystemClock
 from workflow.errors import ComiteError, NotFound, exit_code, message
 
@@ -54,7 +55,7 @@ class WebSettings:
 
 
 def create_app(settings: WebSettings) -> FastAPI:
-    from web import pages
+    from web import dossier, pages
 
     app = FastAPI(title="comite", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
@@ -65,8 +66,10 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.middleware("http")(_request_id_and_headers)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)
+    app.include_router(dossier.router)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(ComiteError, _refusal)  # type: ignore[arg-type]
+    app.add_exception_handler(EventRefused, _refusal)
     app.add_exception_handler(Exception, _internal)
     return app
 
@@ -102,7 +105,8 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
     """A page of ``name`` (web/templates), with the person and the CSRF token every form needs."""
     return request.app.state.templates.TemplateResponse(
         request, name, {"person": logged_in(request), "csrf": csrf_token(request),
-                        **context}, status_code=status)
+                        "flash": request.session.pop("flash", None), **context},
+        status_code=status)
 
 
 def csrf_token(request: Request) -> str:

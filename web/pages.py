@@ -7,49 +7,20 @@ the same documents `comite … --json` prints.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
 from states.guards import ROLE_LABELS, Actor, may_read
 from states.lifecycle import STATE_LABELS
 from states.sessions import SESSION_LABELS
-from web.app import checked_form, log_in, logged_in, page, reading, redirect
+from web.access import Db, member
+from web.app import checked_form, log_in, logged_in, page, redirect
 
 router = APIRouter()
 PER_PAGE = 50
-
-
-def _session(request: Request, guichet: str | None = None) -> Any:
-    """The request's unit of work, scoped to the guichet its URL names (a path parameter)."""
-    yield from reading(request, guichet)
-
-
-Db = Annotated[Any, Depends(_session)]
-
-
-def person(request: Request) -> str:
-    email = logged_in(request)
-    if not email:
-        raise HTTPException(401, "connectez-vous pour accéder au guichet")
-    return str(email)
-
-
-def member(request: Request, db: Any) -> tuple[Any, Actor]:
-    """The guichet of the URL and who the person is in it; anyone else: 404, nothing shown."""
-    from workflow import context
-    from workflow.errors import InvalidInput
-
-    try:
-        loaded = context.guichet(db)
-    except InvalidInput:  # an unknown guichet is a page that does not exist
-        raise HTTPException(404) from None
-    actor = context.staff_member(db, loaded, person(request))
-    if actor is None:
-        raise HTTPException(404)
-    return loaded, actor
 
 
 @router.get("/connexion", response_class=HTMLResponse)
@@ -163,22 +134,6 @@ def dossiers_csv(request: Request, guichet: str, db: Db, state: str | None = Non
          for row in rows])
     return Response(body, media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="dossiers-{loaded.id}.csv"'})
-
-
-@router.get("/g/{guichet}/dossiers/{reference}", response_class=HTMLResponse)
-def dossier(request: Request, guichet: str, reference: str, db: Db) -> Response:
-    from workflow import views
-    from workflow.errors import InvalidInput
-
-    loaded, actor = member(request, db)
-    try:
-        document = views.dossier(db, reference)
-    except InvalidInput:  # no such dossier, or another guichet's: the same 404
-        raise HTTPException(404) from None
-    if not may_read(actor, document["department"]):
-        raise HTTPException(404)  # another territory: as if it did not exist
-    return page(request, "dossier.html.j2", guichet=loaded.row, actor=actor, dossier=document,
-                states=STATE_LABELS)
 
 
 @router.get("/g/{guichet}/guichet", response_class=HTMLResponse)

@@ -8,7 +8,6 @@ command's start).
 import json
 import sys
 from collections.abc import Callable
-from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +16,7 @@ import typer
 
 from states.lifecycle import RULES, DossierState
 from workflow.cli_fr import Command, Typer
+from workflow.clock import parse_day  # noqa: F401  (the commands read their dates with it)
 from workflow.errors import InvalidInput
 from workflow.settings import Settings
 
@@ -83,19 +83,6 @@ def _global(
     global _settings
     _settings = Settings(database_url=db, now=now, guichet=guichet)
     _settings.clock  # a wrong --now is bad input whatever the command  # noqa: B018
-
-
-def parse_day(text: str | None, field: str) -> date | None:
-    """A date as people type it (``2021-06-22`` or ``22/06/2021``); the field names the culprit."""
-    from workflow.clock import read_day
-
-    if text is None:
-        return None
-    try:
-        return read_day(text)
-    except ValueError:
-        raise InvalidInput(f"« {text} » n'est pas une date (AAAA-MM-JJ ou JJ/MM/AAAA)",
-                           field=field) from None
 
 
 def choice(value: str | None, allowed: tuple[str, ...], field: str) -> None:

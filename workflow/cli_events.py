@@ -25,36 +25,17 @@ FILE_HELP = {"resubmit": "Le formulaire révisé (JSON, comme pour dossier submi
              "submit_report": "Le rapport trimestriel (JSON)."}
 
 
-def _arguments(rule: Rule, given: dict[str, Any]) -> dict[str, Any]:
-    """Service keyword arguments from the options, parsed and checked."""
-    from states.money import AmountError, parse_eur
-    from workflow.cli import parse_day
-    from workflow.errors import InvalidInput
-    from workflow.forms import read_json
-
-    arguments: dict[str, Any] = {}
-    if "session" in rule.needs:
-        arguments["session_day"] = parse_day(given["session"], "--session")
-    if "amount" in rule.needs:
-        try:
-            arguments["amount"] = parse_eur(given["amount"])
-        except AmountError as exc:
-            raise InvalidInput(str(exc), field="--amount") from None
-    if "date" in rule.needs:
-        arguments["signed_on"] = parse_day(given["date"], "--date")
-    if "file" in rule.needs:
-        arguments["data"] = read_json(given["file"])
-        arguments["file"] = str(given["file"])
-    return arguments
-
-
 def run_event(rule: Rule, reference: str, *, actor: str | None, reason: str | None = None,
               if_version: int | None = None, **given: Any) -> Any:
     from workflow import events
     from workflow.cli import settings, writing
     from workflow.dossiers import Request
+    from workflow.forms import read_json
 
-    arguments = _arguments(rule, given)
+    arguments = events.arguments(rule, given, field=lambda name: f"--{name}")
+    if "file" in rule.needs:
+        arguments["data"] = read_json(given["file"])
+        arguments["file"] = str(given["file"])
     request = Request(reference=reference, actor=settings().actor(actor), now=settings().instant(),
                       reason=reason, expected_version=if_version)
     service = getattr(events, rule.event)

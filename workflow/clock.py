@@ -48,6 +48,19 @@ def read_day(text: str) -> date:
     return within_years(date.fromisoformat(value))
 
 
+def parse_day(text: str | None, field: str) -> date | None:
+    """A date as people type it (``2021-06-22`` or ``22/06/2021``); the field names the culprit."""
+    from workflow.errors import InvalidInput
+
+    if text is None:
+        return None
+    try:
+        return read_day(text)
+    except ValueError:
+        raise InvalidInput(f"« {text} » n'est pas une date (AAAA-MM-JJ ou JJ/MM/AAAA)",
+                           field=field) from None
+
+
 def parse_instant(text: str, tz: str = "Europe/Paris") -> datetime:
     """A day, with or without a time (``2021-05-04``, ``04/05/2021 10:00``,
     ``2021-05-04T10:00+02:00``), read in the guichet's timezone when it carries no offset."""

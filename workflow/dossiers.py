@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
-from states.eligibility import normalise
+from states.eligibility import Candidate, forfait_for, normalise, problems
 from states.guards import Actor, GuardContext
 from states.lifecycle import BY_EVENT, DossierState
 from states.machine import fire
@@ -57,6 +57,23 @@ def form_fields(form: DossierForm) -> dict[str, Any]:
         "end_date": form.end_date,
         "form": form.model_dump(mode="json"),
     }
+
+
+def findings(loaded: context.Loaded, dossier: Dossier) -> tuple[str, ...]:
+    """Why the dossier is not eligible to the guichet (French reasons), empty when it is."""
+    config = loaded.config
+    candidate = Candidate(dossier.applicant_kind, dossier.measure, dossier.title,
+                          dossier.form.get("presentation", ""), dossier.end_date)
+    return problems(candidate, eligible_kinds=tuple(config.guichet.eligible_kinds),
+                    measures=tuple(config.guichet.measures),
+                    results_deadline=config.guichet.results_deadline,
+                    exclusions=config.exclusions)
+
+
+def forfait(loaded: context.Loaded, dossier: Dossier) -> int | None:
+    """The flat amount the guichet grants this applicant for this measure, if any (cents)."""
+    return forfait_for(loaded.config.forfaits, dossier.measure, dossier.applicant_kind,
+                       dossier.population)
 
 
 def refused_twin(session: Session, guichet_id: str, fields: dict[str, Any]) -> Dossier | None:
@@ -134,6 +151,22 @@ def record(session: Session, dossier: Dossier, event: str, source: DossierState 
     return audit
 
 
+def snapshot(session: Session, loaded: context.Loaded, dossier: Dossier, actor: Actor,
+             request: Request, **extra: Any) -> GuardContext:
+    """What the guards of an event on ``dossier`` see; ``extra`` adds what the event computed."""
+    current = None
+    if dossier.session_id is not None:
+        current = context.view(loaded, session.get(CommitteeSession, dossier.session_id))
+    return GuardContext(
+        actor=actor, today=loaded.today(request.now),
+        department=dossier.department, measure=dossier.measure,
+        requested=dossier.requested_cents, total_cost=dossier.total_cost_cents,
+        reason=request.reason,
+        max_share=share_of(dossier.total_cost_cents, loaded.config.guichet.funding_cap),
+        current_session=current, **extra,
+    )
+
+
 @dataclass
 class Step:
     """One event under way: what was loaded and the snapshot the guards saw."""
@@ -149,19 +182,8 @@ class Step:
         return self.uow.session
 
     def snapshot(self, **extra: Any) -> GuardContext:
-        dossier, loaded = self.dossier, self.loaded
-        current = None
-        if dossier.session_id is not None:
-            current = context.view(loaded, self.session.get(CommitteeSession,
-                                                            dossier.session_id))
-        return GuardContext(
-            actor=self.actor, today=loaded.today(self.request.now),
-            department=dossier.department, measure=dossier.measure,
-            requested=dossier.requested_cents, total_cost=dossier.total_cost_cents,
-            reason=self.request.reason,
-            max_share=share_of(dossier.total_cost_cents, loaded.config.guichet.funding_cap),
-            current_session=current, **extra,
-        )
+        return snapshot(self.session, self.loaded, self.dossier, self.actor, self.request,
+                        **extra)
 
     def apply(self, event: str, ctx: GuardContext, *, data: dict[str, Any] | None = None,
               **changes: Any) -> Audit:

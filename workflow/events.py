@@ -2,22 +2,65 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, timedelta
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import select
 
 from schedules.calendar import report_due, report_periods
-from states.eligibility import Candidate, forfait_for, problems
-from states.lifecycle import COMMITTED, DossierState
+from states.lifecycle import COMMITTED, RULES, DossierState, Rule
+from states.machine import permitted, standing
 from states.money import eur_json
 from states.periods import Quarter
 from workflow import context, due, messages
-from workflow.dossiers import Request, Step, begin, form_fields
+from workflow.clock import parse_day
+from workflow.dossiers import Request, Step, begin, findings, forfait, form_fields, snapshot
 from workflow.forms import ReportForm, dossier_form, report_form
 from workflow.models import AgendaItem, Audit, CommitteeSession, Dossier, Report
+
+
+def arguments(rule: Rule, given: Mapping[str, str | None],
+              field: Callable[[str], str]) -> dict[str, Any]:
+    """The service's keyword arguments for ``rule`` from what a person typed (a session's date,
+    an amount in euros, a signature date); an error names the field as they see it (``field``).
+    A file's content is read by the adapter (a path on the command line, an upload on a page)."""
+    from states.money import AmountError, parse_eur
+    from workflow.errors import InvalidInput
+
+    parsed: dict[str, Any] = {}
+    if "session" in rule.needs:
+        parsed["session_day"] = parse_day(given.get("session") or None, field("session"))
+    if "amount" in rule.needs:
+        try:
+            parsed["amount"] = parse_eur(given.get("amount") or "")
+        except AmountError as exc:
+            raise InvalidInput(str(exc), field=field("amount")) from None
+    if "date" in rule.needs:
+        parsed["signed_on"] = parse_day(given.get("date") or None, field("date"))
+    return parsed
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An event of the dossier's present state, as one person may see it on its page."""
+
+    rule: Rule
+    permitted: bool  # this person may fire it at all
+    reasons: tuple[str, ...]  # what stops it now, in the guards' words (empty: it may be tried)
+
+
+def choices(session: Any, reference: str, email: str, now: datetime) -> list[Choice]:
+    """The events of the dossier's state in table order, each with what stops ``email`` now.
+
+    Only the guards that need no input are judged here; the event itself judges the rest."""
+    loaded, dossier, who = context.for_event(session, reference, email)
+    ctx = snapshot(session, loaded, dossier, who, Request(reference, email, now))
+    state = DossierState(dossier.state)
+    return [Choice(rule, permitted(rule, ctx), tuple(standing(rule, ctx)))
+            for rule in RULES if state in rule.sources]
 
 
 def _agenda_item(step: Step) -> AgendaItem | None:
@@ -56,15 +99,10 @@ def start_instruction(uow: Any, request: Request) -> Dossier:
 
 def schedule(uow: Any, request: Request, *, session_day: date | None) -> Dossier:
     step = begin(uow, request)
-    dossier, config = step.dossier, step.loaded.config
+    dossier = step.dossier
     target = context.session_on(step.session, step.loaded, session_day)
-    candidate = Candidate(dossier.applicant_kind, dossier.measure, dossier.title,
-                          dossier.form.get("presentation", ""), dossier.end_date)
-    found = problems(candidate, eligible_kinds=tuple(config.guichet.eligible_kinds),
-                     measures=tuple(config.guichet.measures),
-                     results_deadline=config.guichet.results_deadline,
-                     exclusions=config.exclusions)
-    ctx = step.snapshot(target_session=context.view(step.loaded, target), eligibility=found)
+    ctx = step.snapshot(target_session=context.view(step.loaded, target),
+                        eligibility=findings(step.loaded, dossier))
     audit = step.apply("schedule", ctx, data={"session": target.day.isoformat()},
                        session_id=target.id)
     _put_on_agenda(step, target)
@@ -100,14 +138,10 @@ def _other_individual_award(step: Step) -> str | None:
 def accept(uow: Any, request: Request, *, amount: int | None) -> Dossier:
     # The guichet row is locked so two accepts cannot both take the last of the envelope.
     step = begin(uow, request, lock_guichet=True)
-    dossier, config = step.dossier, step.loaded.config
+    dossier = step.dossier
     room, pool = context.room(step.session, step.loaded, dossier.measure)
-    ctx = step.snapshot(
-        amount=amount, room=room, pool=pool,
-        forfait=forfait_for(config.forfaits, dossier.measure, dossier.applicant_kind,
-                            dossier.population),
-        other_award=_other_individual_award(step),
-    )
+    ctx = step.snapshot(amount=amount, room=room, pool=pool, forfait=forfait(step.loaded, dossier),
+                        other_award=_other_individual_award(step))
     _close_item(step, "accept")
     audit = step.apply("accept", ctx, data={"awarded_eur": eur_json(amount)},
                        awarded_cents=amount)

@@ -225,17 +225,21 @@ class ReportForm(_Strict):
 def read_json(path: Path) -> Any:
     """A JSON file (UTF-8, with or without the BOM Windows writes), numbers with decimals read as
     Decimal (never float)."""
-    text = read_text(path)
+    return parse_json(read_text(path), str(path))
+
+
+def parse_json(text: str, file: str) -> Any:
+    """The JSON ``text`` of ``file`` (a path, or the name of an uploaded file), as read_json."""
     try:
         return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise InvalidInput(
-            f"JSON invalide ligne {exc.lineno}, colonne {exc.colno} : {exc.msg}", file=str(path)
+            f"JSON invalide ligne {exc.lineno}, colonne {exc.colno} : {exc.msg}", file=file
         ) from None
     except RecursionError:
-        raise InvalidInput("JSON imbriqué trop profondément", file=str(path)) from None
+        raise InvalidInput("JSON imbriqué trop profondément", file=file) from None
     except ValueError as exc:  # NaN, Infinity, or an integer too long for Python to read
-        raise InvalidInput(f"JSON invalide : {exc}", file=str(path)) from None
+        raise InvalidInput(f"JSON invalide : {exc}", file=file) from None
 
 
 def _no_constant(name: str) -> Any:
@@ -252,11 +256,16 @@ def read_text(path: Path) -> str:
         raise InvalidInput("c'est un dossier, pas un fichier", file=str(path)) from None
     except OSError as exc:
         raise InvalidInput(f"fichier illisible ({exc.strerror or exc})", file=str(path)) from None
+    return decoded(raw, str(path))
+
+
+def decoded(raw: bytes, file: str) -> str:
+    """The bytes of a file people send as text: UTF-8 (a BOM is dropped), or the first bad byte."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"le fichier n'est pas en UTF-8 (octet {exc.start} : "
-                           f"0x{raw[exc.start]:02x})", file=str(path)) from None
+                           f"0x{raw[exc.start]:02x})", file=file) from None
 
 
 def _outside(day: date, years: tuple[date, date]) -> str | None:

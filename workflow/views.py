@@ -306,12 +306,17 @@ def messages_in_trouble(session: Session, loaded: context.Loaded) -> list[dict[s
 
 
 def outbox(session: Session, loaded: context.Loaded, status: str | None = None,
-           statuses: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """The guichet's messages (of ``status``, or of ``statuses``), newest first, with their
-    delivery status and last error."""
+           statuses: tuple[str, ...] = (), *, reference: str | None = None,
+           recipient: str | None = None) -> list[dict[str, Any]]:
+    """The guichet's messages (of ``status``, or of ``statuses``; about a dossier, to someone),
+    newest first, with their delivery status and last error."""
     from workflow.records import Outbox
 
     query = select(Outbox).where(Outbox.guichet_id == loaded.id)
+    if reference is not None:
+        query = query.where(Outbox.reference == reference)
+    if recipient is not None:
+        query = query.where(func.lower(Outbox.recipient) == recipient.lower())
     if status is not None:
         statuses = (status,)
     if statuses:
@@ -321,3 +326,18 @@ def outbox(session: Session, loaded: context.Loaded, status: str | None = None,
              "created_at": shown(row.created_at, loaded.tz),
              "sent_at": shown(row.sent_at, loaded.tz) if row.sent_at else None}
             for row in session.exec(query.order_by(Outbox.id.desc()))]  # type: ignore[union-attr]
+
+
+def assessment(session: Session, reference: str) -> dict[str, Any]:
+    """What the rules say of the dossier as filed: its eligibility findings and its forfait."""
+    from workflow.dossiers import findings, forfait
+
+    loaded = context.guichet(session)
+    row = session.exec(select(Dossier).where(
+        Dossier.guichet_id == loaded.id,
+        Dossier.reference == context.normal_reference(reference))).first()
+    if row is None:
+        raise context.unknown_dossier(session, reference)
+    flat = forfait(loaded, row)
+    return {"eligibility": list(findings(loaded, row)),
+            "forfait_eur": eur_json(flat) if flat is not None else None}

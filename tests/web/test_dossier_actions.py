@@ -1,0 +1,143 @@
+"""A dossier's actions on its page: each event a small form, refused ones shown with the rules'
+reasons, the version read carried by the form; nothing written when anything is wrong."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.helpers import COORDINATOR, INSTRUCTOR, form, siren
+from tests.web.test_pages import _text, login
+from tests.web.test_pages import site as site  # noqa: F401  (the fixture)
+
+PARIS = ZoneInfo("Europe/Paris")
+URL = "/g/bretagne-2021/dossiers/BZH-2021-0004"
+
+
+@pytest.fixture
+def filed(site, tmp_path):  # noqa: F811
+    """A fourth Bretagne dossier (22) filed in October 2021; the site's clock on 2 November."""
+    client, cli = site
+    path = tmp_path / "d4.json"
+    path.write_text(json.dumps(form(applicant={"department": "22", "siren": siren(21_000_104)},
+                                    title="Projet breton 4"), ensure_ascii=False),
+                    encoding="utf-8")
+    cli.ok("dossier", "submit", str(path), "--guichet", "bretagne-2021", now="2021-10-20T10:00")
+    client.app.state.settings.clock = lambda: datetime(2021, 11, 2, 10, tzinfo=PARIS)
+    return client, cli
+
+
+def _form(client: TestClient, event: str, url: str = URL) -> dict[str, str]:
+    """The hidden fields (CSRF token, version read) of the page's form for ``event``."""
+    html = client.get(url).text
+    found = re.search(rf'action="[^"]*/evenements/{event}"[^>]*>(.*?)</form>', html, re.S)
+    assert found is not None, f"no form for {event}"
+    return dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', found.group(1)))
+
+
+def _post(client: TestClient, event: str, url: str = URL, **fields: str):
+    return client.post(f"{url}/evenements/{event}", data={**_form(client, event, url), **fields},
+                       follow_redirects=True)
+
+
+def test_an_instructor_instructs_and_schedules_their_dossier_from_its_page(filed):
+    client, cli = filed
+    login(client, INSTRUCTOR["22"])
+    done = _post(client, "start_instruction")
+    assert done.status_code == 200 and "maintenant « en instruction »" in _text(done.text)
+    done = _post(client, "schedule", session="2022-02-08")
+    page = _text(done.text)
+    assert "maintenant « inscrit en comité »" in page and "08/02/2022" in page
+    shown = json.loads(cli.ok("dossier", "show", "BZH-2021-0004", "--json"))
+    assert [h["event"] for h in shown["history"]] == ["submit", "start_instruction", "schedule"]
+    assert shown["history"][-1]["actor"] == INSTRUCTOR["22"]
+    # no decision form for an instructor: the decisions are listed with the rule's reason
+    assert "/evenements/accept" not in done.text
+    assert "ne peut pas décider : seuls les coordinateurs" in page
+
+
+def test_bad_input_and_refusals_show_on_their_form_keep_what_was_typed_and_write_nothing(filed):
+    client, cli = filed
+    login(client, COORDINATOR)
+    _post(client, "start_instruction")
+    before = cli.digest()
+    wrong = _post(client, "schedule", session="2021-09-14")  # its agenda closed in September
+    assert wrong.status_code == 409
+    assert "est clos depuis le 07/09/2021" in _text(wrong.text)
+    assert 'value="2021-09-14" selected' in wrong.text
+    typed = _post(client, "withdraw", reason="   ")
+    assert typed.status_code == 409 and "le motif du retrait est obligatoire" in _text(typed.text)
+    assert cli.digest() == before
+
+
+def test_a_form_read_before_someone_else_acted_is_a_conflict_and_overwrites_nothing(filed):
+    client, cli = filed
+    login(client, COORDINATOR)
+    stale = _form(client, "start_instruction")
+    other = TestClient(client.app)
+    login(other, INSTRUCTOR["22"])
+    assert _post(other, "start_instruction").status_code == 200
+    before = cli.digest()
+    late = client.post(f"{URL}/evenements/withdraw",
+                       data={**stale, "reason": "Doublon"}, follow_redirects=True)
+    assert late.status_code == 409
+    page = _text(late.text)
+    assert "Le dossier a changé pendant votre action" in page and "Recharger le dossier" in page
+    assert "en instruction" in page  # the dossier as it is now
+    assert cli.digest() == before
+
+
+def test_a_member_may_post_no_event_and_an_instructor_reaches_no_other_departement(filed):
+    client, cli = filed
+    login(client, COORDINATOR)
+    fields = _form(client, "start_instruction")
+    before = cli.digest()
+    member = TestClient(client.app)
+    login(member, "membre.dinum@example.org")
+    page = member.get(URL).text
+    assert "<form" not in page.split("Actions possibles")[1]  # nothing offered
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    refused = member.post(f"{URL}/evenements/start_instruction",
+                          data={**fields, "csrf": token}, follow_redirects=True)
+    assert refused.status_code == 409 and "ne peut pas instruire" in _text(refused.text)
+    other = TestClient(client.app)
+    login(other, INSTRUCTOR["29"])
+    token = re.search(r'name="csrf" value="([^"]+)"', other.get("/g/bretagne-2021/").text).group(1)
+    assert other.post(f"{URL}/evenements/start_instruction",
+                      data={**fields, "csrf": token}).status_code == 404
+    anonymous = TestClient(client.app)
+    assert anonymous.post(f"{URL}/evenements/start_instruction",
+                          data=fields).status_code == 403
+    assert cli.digest() == before
+
+
+def test_a_dossier_sent_back_is_resubmitted_with_its_revised_form_as_a_file(filed):
+    client, cli = filed
+    login(client, INSTRUCTOR["29"])
+    url = "/g/bretagne-2021/dossiers/BZH-2021-0002"
+    revised = form(applicant={"department": "29", "siren": siren(21_000_102)},
+                   title="Projet breton 2, avec les usagers")
+    fields = _form(client, "resubmit", url)
+    broken = client.post(f"{url}/evenements/resubmit", data=fields, files={
+        "file": ("revise.json", b"{pas du json", "application/json")})
+    assert broken.status_code == 422 and "revise.json" in _text(broken.text)
+    done = client.post(f"{url}/evenements/resubmit", data=fields, files={
+        "file": ("revise.json", json.dumps(revised).encode(), "application/json")})
+    assert done.status_code == 200 and "maintenant « déposé »" in _text(done.text)
+    shown = json.loads(cli.ok("dossier", "show", "BZH-2021-0002", "--json"))
+    assert shown["revision"] == 2 and shown["title"] == "Projet breton 2, avec les usagers"
+
+
+def test_the_page_shows_the_application_amounts_findings_and_messages_to_the_owner(filed):
+    client, _ = filed
+    login(client, COORDINATOR)
+    page = _text(client.get("/g/bretagne-2021/dossiers/BZH-2021-0001").text)
+    assert "Forfait de la mesure" in page and "Aucun motif d'inéligibilité" in page
+    messages = page.split("Courriels au porteur")[1]
+    assert "envoyé" in messages or "en attente" in messages
+    assert "Projet breton 1" in page and "Exemplaire" in page

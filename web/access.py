@@ -1,0 +1,56 @@
+"""Who is asking, in which guichet: the dependencies every staff route starts with."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from starlette.exceptions import HTTPException
+
+from states.guards import Actor, may_read
+from web.app import logged_in, reading
+
+
+def _session(request: Request, guichet: str | None = None) -> Iterator[Any]:
+    """The request's unit of work, scoped to the guichet its URL names (a path parameter)."""
+    yield from reading(request, guichet)
+
+
+Db = Annotated[Any, Depends(_session)]
+
+
+def person(request: Request) -> str:
+    email = logged_in(request)
+    if not email:
+        raise HTTPException(401, "connectez-vous pour accéder au guichet")
+    return str(email)
+
+
+def member(request: Request, db: Any) -> tuple[Any, Actor]:
+    """The guichet of the URL and who the person is in it; anyone else: 404, nothing shown."""
+    from workflow import context
+    from workflow.errors import InvalidInput
+
+    try:
+        loaded = context.guichet(db)
+    except InvalidInput:  # an unknown guichet is a page that does not exist
+        raise HTTPException(404) from None
+    actor = context.staff_member(db, loaded, person(request))
+    if actor is None:
+        raise HTTPException(404)
+    return loaded, actor
+
+
+def readable(db: Any, actor: Actor, reference: str) -> dict[str, Any]:
+    """The dossier document, if this person may read it; else 404, as if it did not exist."""
+    from workflow import views
+    from workflow.errors import InvalidInput
+
+    try:
+        document = views.dossier(db, reference)
+    except InvalidInput:  # no such dossier, or another guichet's: the same 404
+        raise HTTPException(404) from None
+    if not may_read(actor, document["department"]):
+        raise HTTPException(404)  # another territory: as if it did not exist
+    return document
