@@ -159,3 +159,26 @@ def replayed(cli: Cli, folder: Path) -> tuple[Campaign, Campaign]:
     load(cli, *both)
     run(cli, *both)
     return both
+
+
+JUNE = "2021-06-22"
+
+
+def june_agenda(cli: Cli, folder: Path) -> list[str]:
+    """Bretagne alone, five dossiers instructed and on the agenda of its June 2021 session (still
+    planned); the fifth has the first one's applicant. Returns their references."""
+    cli.ok("init", str(EXAMPLE), now="2021-05-01T09:00")
+    plan = (("22", "3c", 21_000_201), ("29", "3c", 21_000_202), ("35", "3b", 21_000_203),
+            ("56", "3a", 21_000_204), ("22", "3b", 21_000_201))
+    references = []
+    for n, (dept, measure, number) in enumerate(plan, start=1):
+        data = form(applicant={"department": dept, "siren": siren(number)}, measure=measure,
+                    title=f"Projet de juin {n}")
+        reference = f"BZH-2021-{n:04d}"
+        cli.ok("dossier", "submit", _write(folder, f"juin-{n}.json", data), now="2021-05-03T10:00")
+        cli.ok("dossier", "start_instruction", reference, now="2021-05-10T10:00",
+               actor=INSTRUCTOR[dept])
+        cli.ok("dossier", "schedule", reference, "--session", JUNE, now="2021-05-11T10:00",
+               actor=INSTRUCTOR[dept])
+        references.append(reference)
+    return references

@@ -55,7 +55,7 @@ class WebSettings:
 
 
 def create_app(settings: WebSettings) -> FastAPI:
-    from web import dossier, pages
+    from web import board, dossier, pages
 
     app = FastAPI(title="comite", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
@@ -67,6 +67,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)
     app.include_router(dossier.router)
+    app.include_router(board.router)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(ComiteError, _refusal)  # type: ignore[arg-type]
     app.add_exception_handler(EventRefused, _refusal)
@@ -96,7 +97,8 @@ def templates(settings: WebSettings) -> Jinja2Templates:
 async def _request_id_and_headers(request: Request, call_next: Callable[..., Any]) -> Response:
     request.state.request_id = uuid.uuid4().hex[:12]
     response: Response = await call_next(request)
-    response.headers.update(SECURITY_HEADERS)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)  # a route may narrow its own policy
     response.headers["X-Request-Id"] = request.state.request_id
     return response
 

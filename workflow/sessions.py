@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlmodel import select
 from states.sessions import SESSION_RULES, SessionState, session_refusal
 from workflow import context, due, messages, minutes
 from workflow.db import UnitOfWork
-from workflow.errors import Conflict, InvalidInput, Refused
+from workflow.errors import ComiteError, Conflict, InvalidInput, Refused
 from workflow.french import time_fr
 from workflow.models import Audit, CommitteeSession, Staff
 from workflow.records import Outbox
@@ -180,7 +181,9 @@ def move(uow: UnitOfWork, *, day: date | None, new_day: date | None, actor: str 
     key = f"audit:{audit.id}"
     for item, dossier in context.agenda(uow.session, committee):
         if item.decision is None:
-            messages.to_owner(uow, loaded, dossier, "session_moved", key=key, now=now,
+            # one owner may have several dossiers on the agenda: one message for each
+            messages.to_owner(uow, loaded, dossier, "session_moved", key=f"{key}:{dossier.id}",
+                              now=now,
                               old_day=old_day, session_day=new_day)
     members = _members(uow, loaded)
     invitation = _invitation(loaded, committee, who, members, now, agenda=_agenda(uow, committee))
@@ -214,3 +217,71 @@ def cancel(uow: UnitOfWork, *, day: date | None, actor: str | None,
                                key=f"audit:{audit.id}", now=now, name=member.name,
                                session_day=committee.day, invitation=invitation)
     return committee
+
+
+DECISIONS = ("accept", "request_revision", "refuse", "defer")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the agenda as the coordinator filled it in: the decision and what it needs
+    (``given``: amount, reason, session, as typed), with the dossier's version they read."""
+
+    reference: str
+    event: str
+    given: dict[str, str]
+    version: int | None = None
+
+
+class AgendaRefused(Refused):
+    """Some lines of a session's decisions were refused: none was applied."""
+
+    def __init__(self, day: date, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__(
+            f"session du {day:%d/%m/%Y} : {len(errors)} décision(s) refusée(s), aucune "
+            "appliquée ; " + " ; ".join(f"{ref} : {said}" for ref, said in errors.items()))
+
+
+def decide(uow: UnitOfWork, *, day: date | None, lines: list[Line], actor: str | None,
+           now: datetime) -> list[Any]:
+    """The decisions of a session's agenda, applied all or nothing in the caller's transaction.
+
+    Each line is its event's own service (the same rules, audit and messages as one event at a
+    time), in order, each in a savepoint: a refused line is undone and reported, the others
+    still judged (the envelope left counts the lines accepted before it). Any refusal:
+    AgendaRefused with every line's reason, and the caller's transaction is not committed."""
+    from states.lifecycle import BY_EVENT
+    from states.refusal import EventRefused
+    from workflow import events
+    from workflow.dossiers import Request
+
+    loaded = context.guichet(uow.session)
+    committee = context.session_on(uow.session, loaded, day, field="DATE")
+    on_agenda = {d.reference for item, d in context.agenda(uow.session, committee)
+                 if item.decision is None}
+    chosen = [line for line in lines if line.event]
+    if not chosen:
+        raise InvalidInput("aucune décision saisie", field="decision")
+    errors: dict[str, str] = {}
+    done = []
+    for line in chosen:
+        try:
+            if line.event not in DECISIONS:
+                raise InvalidInput(f"décision inconnue « {line.event} » ({', '.join(DECISIONS)})",
+                                   field="decision")
+            if line.reference not in on_agenda:
+                raise Refused(f"le dossier n'est pas à décider à la session du {committee.day:%d/%m/%Y}")
+            rule = BY_EVENT[line.event]
+            arguments = events.arguments(rule, line.given, field=lambda name: name)
+            asked = Request(reference=line.reference, actor=actor, now=now,
+                            reason=line.given.get("reason", "").strip() or None,
+                            expected_version=line.version)
+            with uow.session.begin_nested():
+                done.append(getattr(events, line.event)(uow, asked, **arguments))
+        except (ComiteError, EventRefused) as error:
+            errors[line.reference] = str(getattr(error, "message", error))
+    if errors:
+        uow.messages.clear()  # nothing of a refused agenda may be sent
+        raise AgendaRefused(committee.day, errors)
+    return done

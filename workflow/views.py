@@ -341,3 +341,38 @@ def assessment(session: Session, reference: str) -> dict[str, Any]:
     flat = forfait(loaded, row)
     return {"eligibility": list(findings(loaded, row)),
             "forfait_eur": eur_json(flat) if flat is not None else None}
+
+
+def board(session: Session, day: date) -> dict[str, Any]:
+    """A session's agenda as the coordinator decides it: each line with the applicant, the
+    amounts, the forfait and the eligibility findings; the envelopes the lines draw on, left."""
+    from workflow.dossiers import findings, forfait
+
+    loaded = context.guichet(session)
+    committee = context.session_on(session, loaded, day, field="DATE")
+    pools: dict[str, dict[str, Any]] = {}
+    lines = []
+    for item, d in context.agenda(session, committee):
+        left, name = context.room(session, loaded, d.measure)
+        pools.setdefault(name, {"name": name, "remaining_eur": eur_json(left)})
+        flat = forfait(loaded, d)
+        lines.append({
+            "position": item.position, "reference": d.reference, "version": d.version,
+            "decision": item.decision, "state": d.state, "title": d.title,
+            "applicant": {"name": d.applicant_name, "kind": d.applicant_kind,
+                          "population": d.population},
+            "department": d.department, "measure": d.measure, "pool": name,
+            "total_cost_eur": eur_json(d.total_cost_cents),
+            "requested_eur": eur_json(d.requested_cents),
+            "awarded_eur": eur_json(d.awarded_cents) if item.decision == "accept" else None,
+            "forfait_eur": eur_json(flat) if flat is not None else None,
+            "eligibility": list(findings(loaded, d)),
+        })
+    later = [s.day.isoformat() for s in session.exec(
+        select(CommitteeSession).where(CommitteeSession.guichet_id == loaded.id,
+                                       CommitteeSession.day > committee.day,
+                                       CommitteeSession.state == "planned")
+        .order_by(CommitteeSession.day))]  # type: ignore[arg-type]
+    return {"date": committee.day.isoformat(), "state": committee.state,
+            "moved_from": committee.moved_from.isoformat() if committee.moved_from else None,
+            "agenda": lines, "envelopes": list(pools.values()), "later_sessions": later}

@@ -1,0 +1,153 @@
+"""The session board: convene, open, decide the whole agenda in one form (all or nothing), close,
+and the minutes; each command after a confirmation."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+from starlette.testclient import TestClient
+
+from tests import campaigns
+from tests.cli import Cli
+from tests.helpers import COORDINATOR, INSTRUCTOR
+from tests.web.test_pages import _text, login
+from web.app import WebSettings, create_app
+
+PARIS = ZoneInfo("Europe/Paris")
+BOARD = f"/g/bretagne-2021/sessions/{campaigns.JUNE}"
+
+
+@pytest.fixture
+def june(db_url, capsys, monkeypatch, tmp_path):
+    from workflow.db import engine_for
+
+    campaigns.unset_environment(monkeypatch)
+    cli = Cli(db_url, capsys, monkeypatch)
+    references = campaigns.june_agenda(cli, tmp_path)
+    engine = engine_for(db_url)
+    client = TestClient(create_app(WebSettings(engine, demo_login=True)))
+    login(client, COORDINATOR)
+    return client, cli, engine, references
+
+
+def at(client: TestClient, *when: int) -> None:
+    client.app.state.settings.clock = lambda: datetime(*when, tzinfo=PARIS)
+
+
+def _token(client: TestClient, url: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', client.get(url).text).group(1)
+
+
+def command(client: TestClient, name: str, **fields: str):
+    confirm = client.get(f"{BOARD}/{name}")
+    assert confirm.status_code == 200 and "Confirmer" in confirm.text
+    return client.post(f"{BOARD}/{name}", data={"csrf": _token(client, f"{BOARD}/{name}"),
+                                               **fields})
+
+
+def _decisions(client: TestClient, lines: dict[str, dict[str, str]]):
+    page = client.get(BOARD).text
+    data = dict(re.findall(r'type="hidden" name="(csrf|version-[\w-]+)" value="([^"]*)"', page))
+    for reference, fields in lines.items():
+        data.update({f"{name}-{reference}": value for name, value in fields.items()})
+    return client.post(f"{BOARD}/decisions", data=data)
+
+
+def _statuses(engine, references) -> dict[str, str]:
+    with engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT reference, state FROM dossier ORDER BY reference")).all()
+    return {ref: state for ref, state in rows if ref in references}
+
+
+def test_a_coordinator_runs_the_june_session_from_the_board(june):
+    client, cli, engine, refs = june
+    a, b, c, d, e = refs
+    at(client, 2021, 6, 14, 10)
+    assert "Convoquer" in client.get(BOARD).text
+    done = command(client, "convene")
+    assert done.status_code == 200 and "convoquée" in _text(done.text)
+    at(client, 2021, 6, 22, 9)
+    command(client, "open")
+    page = _text(client.get(BOARD).text)
+    assert "Enregistrer les décisions" in page and "1 188 000,00 €" in page
+    assert "Projet de juin 5" in page and "département 56" in page
+    before = cli.digest()
+    lines = {a: {"decision": "accept", "amount": "30000", "reason": "Exemplaire"},
+             b: {"decision": "request_revision", "reason": "Associer les usagers"},
+             c: {"decision": "refuse", "reason": "Achat de matériel"},
+             d: {"decision": "defer", "session": "2021-09-14", "reason": "Pièces à venir"},
+             e: {"decision": "accept", "amount": "90000", "reason": "Très bien"}}
+    refused = _decisions(client, lines)
+    assert refused.status_code == 409
+    shown = _text(refused.text)
+    assert "Aucune décision enregistrée" in shown
+    line = shown.split(f"5. {e}")[1]
+    assert "dépasse le montant demandé" in line  # the reasons, on their own line
+    assert f"déjà lauréat à titre individuel du dossier {a}" in line
+    assert 'value="90000"' in refused.text and "Associer les usagers" in refused.text  # kept
+    assert cli.digest() == before  # nothing applied
+    lines[e] = {"decision": "refuse", "reason": f"Déjà lauréat avec le dossier {a}"}
+    decided = _decisions(client, lines)
+    assert decided.status_code == 200 and "5 décision(s) enregistrée(s)" in _text(decided.text)
+    assert _statuses(engine, refs) == {a: "accepted", b: "to_be_revised", c: "refused",
+                                       d: "committee", e: "refused"}
+    with engine.connect() as connection:
+        held = connection.execute(text(
+            "SELECT COUNT(*) FROM outbox WHERE status = 'held'")).scalar_one()
+    assert held == 4  # the decision emails wait for the close
+    at(client, 2021, 6, 22, 12)
+    closed = command(client, "close")
+    assert "Procès-verbal" in closed.text
+    with engine.connect() as connection:
+        assert connection.execute(text(
+            "SELECT COUNT(*) FROM outbox WHERE status = 'held'")).scalar_one() == 0
+    pdf = client.get(f"{BOARD}/proces-verbal.pdf")
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    html = client.get(f"{BOARD}/proces-verbal.html")
+    assert "Exemplaire" in html.text and "unsafe-inline" in html.headers[
+        "content-security-policy"]
+
+
+def test_a_command_refused_by_the_rules_says_why_on_its_confirmation_and_changes_nothing(june):
+    client, cli, engine, refs = june
+    at(client, 2021, 6, 14, 10)
+    command(client, "convene")
+    before = cli.digest()
+    early = command(client, "open")  # a week early
+    assert early.status_code == 409 and "ne peut s'ouvrir qu'à sa date" in _text(early.text)
+    moved = command(client, "move", new_day="2021-06-01")
+    assert moved.status_code == 422 and "doit être dans le futur" in _text(moved.text)
+    assert cli.digest() == before
+    done = command(client, "move", new_day="2021-06-29")
+    assert done.status_code == 200
+    with engine.connect() as connection:  # five dossiers of one owner: a message for each
+        assert connection.execute(text("SELECT COUNT(*) FROM outbox WHERE kind = "
+                                       "'session_moved'")).scalar_one() == 5
+    assert "déplacée du 22 juin 2021" in _text(client.get(
+        "/g/bretagne-2021/sessions/2021-06-29").text)
+
+
+def test_only_a_coordinator_decides_and_commands_a_session(june):
+    client, cli, _, refs = june
+    at(client, 2021, 6, 14, 10)
+    command(client, "convene")
+    at(client, 2021, 6, 22, 9)
+    command(client, "open")
+    instructor = TestClient(client.app)
+    login(instructor, INSTRUCTOR["22"])
+    page = instructor.get(BOARD).text
+    assert "Enregistrer les décisions" not in page and "Convoquer" not in page
+    before = cli.digest()
+    token = _token(instructor, BOARD)
+    answer = instructor.post(f"{BOARD}/decisions", data={
+        "csrf": token, f"decision-{refs[0]}": "refuse", f"reason-{refs[0]}": "Non"})
+    assert answer.status_code == 409 and "ne peut pas décider" in _text(answer.text)
+    assert instructor.post(f"{BOARD}/close", data={"csrf": token}).status_code == 409
+    assert client.post(f"{BOARD}/decisions", data={
+        f"decision-{refs[0]}": "refuse", f"reason-{refs[0]}": "Non"}).status_code == 403
+    assert cli.digest() == before
