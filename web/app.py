@@ -52,13 +52,18 @@ class WebSettings:
     brand: bool = True  # the State's brand block (Marianne): State services only
     secure_cookie: bool = False  # Secure cookies: on unless served on the loopback
     clock: Callable[[], datetime] = field(default_factory=lambda: SystemClock().now)
+    proconnect: Any = None  # web.proconnect.ProConnect: how civil servants log in
 
 
 def create_app(settings: WebSettings) -> FastAPI:
-    from web import board, dossier, pages
+    from web import board, dossier, pages, proconnect
 
+    if settings.demo_login and settings.proconnect is not None:
+        raise ValueError("la connexion de démonstration ne peut pas coexister avec ProConnect")
     app = FastAPI(title="comite", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
+    app.state.proconnect = (proconnect.client(settings.proconnect)
+                            if settings.proconnect is not None else None)
     app.state.templates = templates(settings)
     app.add_middleware(SessionMiddleware, secret_key=settings.secret, session_cookie="comite",
                        max_age=SESSION_HOURS * 3600, same_site="lax",
@@ -66,6 +71,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.middleware("http")(_request_id_and_headers)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)
+    app.include_router(proconnect.router)
     app.include_router(dossier.router)
     app.include_router(board.router)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
@@ -142,9 +148,9 @@ def reading(request: Request, guichet: str | None = None) -> Iterator[Any]:
         yield uow.session
 
 
-TITLES = {400: "Requête invalide", 403: "Accès refusé", 404: "Page introuvable",
-          405: "Méthode non permise", 409: "Action refusée", 422: "Saisie invalide",
-          500: "Erreur du service"}
+TITLES = {400: "Requête invalide", 401: "Connexion nécessaire", 403: "Accès refusé",
+          404: "Page introuvable", 405: "Méthode non permise", 409: "Action refusée",
+          422: "Saisie invalide", 500: "Erreur du service", 503: "Service indisponible"}
 
 
 def _error_page(request: Request, status: int, said: str) -> HTMLResponse:

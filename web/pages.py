@@ -27,10 +27,14 @@ PER_PAGE = 50
 def login_page(request: Request, db: Db) -> Response:
     from workflow import views
 
-    if not request.app.state.settings.demo_login:
-        raise HTTPException(404)
-    return page(request, "login.html.j2", staff=[
-        {**person, "role": ROLE_LABELS[person["role"]]} for person in views.every_staff(db)])
+    if request.app.state.settings.demo_login:
+        return page(request, "login.html.j2", staff=[
+            {**person, "role": ROLE_LABELS[person["role"]]} for person in views.every_staff(db)])
+    if request.app.state.proconnect is not None:
+        return page(request, "login_proconnect.html.j2")
+    raise HTTPException(503, "la connexion n'est pas configurée : l'équipe technique doit "
+                             "renseigner ProConnect (COMITE_PROCONNECT_URL, "
+                             "COMITE_PROCONNECT_CLIENT_ID, COMITE_PROCONNECT_SECRET)")
 
 
 @router.post("/connexion")
@@ -44,12 +48,16 @@ async def login(request: Request) -> Response:
 
 @router.post("/deconnexion")
 async def logout(request: Request) -> Response:
+    from web import proconnect
+
     await checked_form(request)
+    if request.app.state.proconnect is not None:
+        return await proconnect.logout(request)
     request.session.clear()
     return redirect("/connexion" if request.app.state.settings.demo_login else "/")
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse, name="home")
 def home(request: Request, db: Db) -> Response:
     from workflow import context
 

@@ -85,12 +85,18 @@ def web_server(host: str | None, port: int | None, *, engine: Any = None,
     """The web app on ``host:port``; its cookies are signed with COMITE_WEB_SECRET (every
     process serving one base needs the same), else a secret of this process alone."""
     from web.app import WebSettings, create_app, loopback, server
+    from web.proconnect import configured
+    from workflow import context
+    from workflow.cli import reading
 
     host, port = web_address(host, port)
-    secret = settings().environ.get("COMITE_WEB_SECRET")
+    environ = settings().environ
+    secret = environ.get("COMITE_WEB_SECRET")
+    # the demo logs in its fictitious staff; a real service, its civil servants with ProConnect
+    proconnect = None if demo_login else configured(environ, reading(context.every_guichet))
     web = WebSettings(engine or settings().engine, demo_login=demo_login,
-                      secure_cookie=not loopback(host),
-                      brand=settings().environ.get("COMITE_WEB_BRAND", "1") != "0")
+                      secure_cookie=not loopback(host), proconnect=proconnect,
+                      brand=environ.get("COMITE_WEB_BRAND", "1") != "0")
     if secret:
         web.secret = secret
     return server(create_app(web), host, port)

@@ -122,6 +122,14 @@ class CommitteeSettings(_Strict):
     visio_url: Annotated[str, Field(pattern=r"^https://\S+$")] | None = None
 
 
+class WebSettings(_Strict):
+    """How staff log in: ProConnect, the State's OpenID Connect federation. The client secret is
+    never in this file: it comes from COMITE_PROCONNECT_SECRET."""
+
+    proconnect_url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None  # discovery
+    proconnect_client_id: Line | None = None
+
+
 class DepartmentEntry(_Strict):
     code: DepartmentCode
     name: Line
@@ -201,6 +209,7 @@ class GuichetFile(_Strict):
     decisions: DecisionSettings = DecisionSettings()
     agreement: AgreementSettings = AgreementSettings()
     committee: CommitteeSettings = CommitteeSettings()
+    web: WebSettings = WebSettings()
 
     @cached_property
     def department_codes(self) -> frozenset[str]:

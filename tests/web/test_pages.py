@@ -147,7 +147,13 @@ def test_the_demo_login_exists_only_in_the_demo(site):
 
     settings = client.app.state.settings
     closed = TestClient(create_app(WebSettings(settings.engine)))
-    assert closed.get("/connexion").status_code == 404
+    answer = closed.get("/connexion")  # neither the demo nor ProConnect: said so, no list
+    assert answer.status_code == 503 and "COMITE_PROCONNECT_URL" in answer.text
+    assert COORDINATOR not in answer.text
+    token = re.search(r'name="csrf" value="([^"]+)"', answer.text)
+    assert closed.post("/connexion", data={"email": COORDINATOR, "csrf": token.group(1) if token
+                                           else ""}).status_code in (403, 404)
+    assert closed.get("/", follow_redirects=False).headers["location"] == "/connexion"
 
 
 def test_the_vendored_dsfr_is_served_with_its_version_licence_and_terms():
