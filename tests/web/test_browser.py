@@ -7,6 +7,7 @@ COMITE_REQUIRE_BROWSER is set (.ci/run sets it): there a missing browser is a fa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
@@ -45,29 +46,36 @@ def browser():
         launched.close()
 
 
+@contextlib.contextmanager
+def serving(app):
+    """``app`` under uvicorn on a free port of 127.0.0.1, in a thread; yields its address."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 @pytest.fixture
 def site(tmp_path, capsys, monkeypatch):
     """Both campaigns in a SQLite base, the web app on it (demo login) on a free port."""
-    import uvicorn
-
     from web.app import WebSettings, create_app
     from workflow.db import engine_for
 
     campaigns.unset_environment(monkeypatch)
     url = f"sqlite:///{tmp_path / 'site.db'}"
     campaigns.replayed(Cli(url, capsys, monkeypatch), tmp_path)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(WebSettings(engine_for(url),
-                                                                  demo_login=True)),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(WebSettings(engine_for(url), demo_login=True))) as base:
+        yield base
 
 
 def _violations(page) -> list[dict]:
