@@ -90,6 +90,8 @@ def templates(settings: WebSettings) -> Jinja2Templates:
     from workflow.french import FILTERS, short_date_fr
 
     found = Jinja2Templates(directory=HERE / "templates")
+    # the templates are *.html.j2: Starlette's default would not escape them
+    found.env.autoescape = True
     found.env.filters.update(FILTERS)
     found.env.filters["euros"] = lambda text: eur_fr(parse_eur(text))
     found.env.filters["day_fr"] = lambda text: short_date_fr(date.fromisoformat(text))

@@ -7,13 +7,14 @@ the same documents `comite … --json` prints.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
-from states.guards import ROLE_LABELS, Actor, may_read
+from states.guards import ROLE_LABELS, Actor
 from states.lifecycle import STATE_LABELS
 from states.sessions import SESSION_LABELS
 from web.access import Db, member
@@ -92,47 +93,82 @@ def dashboard(request: Request, guichet: str, db: Db) -> Response:
                           for s in views.session_list(db, loaded)])
 
 
-def _listed(request: Request, db: Any, state: str | None, department: str | None,
-            measure: str | None, text: str | None) -> tuple[Any, Actor, dict[str, Any], list[Any]]:
-    """The dossiers of the URL's guichet this person may read, filtered as asked."""
-    from workflow import views
+@dataclass(frozen=True)
+class Asked:
+    """What the list's form asks: its filters and its order (the page's query string)."""
 
-    loaded, actor = member(request, db)
-    if actor.role == "instructor" and department is None:
-        department = actor.department  # an instructor lands on their département
-    filters: dict[str, Any] = {"state": state or None, "department": department or None,
-                               "measure": measure or None, "text": text or None}
-    rows = [row for row in views.dossier_list(db, **filters)
-            if may_read(actor, row["department"])]
-    return loaded, actor, filters, rows
+    state: str | None = None
+    department: str | None = None
+    measure: str | None = None
+    session: str | None = None
+    text: str | None = None
+    sort: str = "reference"
+    order: str = "asc"
+
+    @property
+    def query(self) -> str:
+        from urllib.parse import urlencode
+
+        return urlencode({k: v for k, v in asdict(self).items() if v})
+
+
+def _asked(state: str | None = None, department: str | None = None, measure: str | None = None,
+           session: str | None = None, text: str | None = None, sort: str = "reference",
+           order: str = "asc") -> Asked:
+    return Asked(state or None, department or None, measure or None, session or None,
+                 text or None, sort or "reference", order)
+
+
+Listed = Annotated[Asked, Depends(_asked)]
+
+
+def _filters(actor: Actor, asked: Asked) -> dict[str, Any] | None:
+    """The list's filters for this person; None when they ask for what they may not read (an
+    instructor lands on their own département and sees no other)."""
+    from workflow.clock import parse_day
+
+    department = asked.department
+    if actor.role == "instructor":
+        if department not in (None, actor.department):
+            return None
+        department = actor.department
+    return {"state": asked.state, "department": department, "measure": asked.measure,
+            "text": asked.text, "session_day": parse_day(asked.session, "session")}
 
 
 @router.get("/g/{guichet}/dossiers", response_class=HTMLResponse)
-def dossiers(request: Request, guichet: str, db: Db, state: str | None = None,
-             department: str | None = None, measure: str | None = None,
-             text: str | None = None, page_number: int = 1) -> Response:
-    from urllib.parse import urlencode
+def dossiers(request: Request, guichet: str, db: Db, asked: Listed,
+             page_number: int = 1) -> Response:
+    from workflow import views
 
-    loaded, actor, filters, rows = _listed(request, db, state, department, measure, text)
-    pages = max(1, -(-len(rows) // PER_PAGE))
-    number = min(max(page_number, 1), pages)
-    query = urlencode({k: v for k, v in filters.items() if v})
+    loaded, actor = member(request, db)
+    filters = _filters(actor, asked)
+    number = max(page_number, 1)
+    rows, total = views.dossier_page(
+        db, sort=asked.sort, descending=asked.order == "desc", limit=PER_PAGE,
+        offset=(number - 1) * PER_PAGE, **filters) if filters is not None else ([], 0)
     return page(request, "dossiers.html.j2", guichet=loaded.row, actor=actor,
-                rows=rows[(number - 1) * PER_PAGE:number * PER_PAGE], total=len(rows),
-                number=number, pages=pages, filters=filters, query=query,
-                states=STATE_LABELS, departments=sorted(loaded.config.department_codes),
-                measures=loaded.config.guichet.measures)
+                rows=rows, total=total, number=number, pages=max(1, -(-total // PER_PAGE)),
+                filters=asdict(asked), query=asked.query, states=STATE_LABELS,
+                departments=sorted(loaded.config.department_codes),
+                measures=loaded.config.guichet.measures, sorts=SORT_LABELS,
+                sessions=[s["date"] for s in views.session_list(db, loaded)])
+
+
+SORT_LABELS = {"reference": "Référence", "state": "État", "department": "Département",
+               "measure": "Mesure", "applicant": "Demandeur", "requested": "Montant demandé"}
 
 
 @router.get("/g/{guichet}/dossiers.csv")
-def dossiers_csv(request: Request, guichet: str, db: Db, state: str | None = None,
-                 department: str | None = None, measure: str | None = None,
-                 text: str | None = None) -> Response:
+def dossiers_csv(request: Request, guichet: str, db: Db, asked: Listed) -> Response:
     """The filtered list as CSV: the same formula-safe CSV as the monthly list."""
     from reports.monthly import french_csv
     from states.money import parse_eur
+    from workflow import views
 
-    loaded, _, _, rows = _listed(request, db, state, department, measure, text)
+    loaded, actor = member(request, db)
+    filters = _filters(actor, asked)
+    rows = views.dossier_list(db, **filters) if filters is not None else []
     body = french_csv(
         ["Référence", "État", "Département", "Mesure", "Demandeur", "Montant demandé (€)",
          "Montant accordé (€)", "Session"],

@@ -181,12 +181,13 @@ def _summary(row: Any, days: dict[int, date]) -> dict[str, Any]:
     }
 
 
-def dossier_list(session: Session, *, state: str | None = None, department: str | None = None,
-                 session_day: date | None = None, measure: str | None = None,
-                 text: str | None = None) -> list[dict[str, Any]]:
-    """The guichet's dossiers, filtered; ``text`` is looked for, in any case, in the reference,
-    the applicant's name and the title."""
-    loaded = context.guichet(session)
+SORTS = {"reference": "reference", "state": "state", "department": "department",
+         "measure": "measure", "applicant": "applicant_name", "requested": "requested_cents"}
+
+
+def _dossier_query(session: Session, loaded: context.Loaded, *, state: str | None,
+                   department: str | None, session_day: date | None, measure: str | None,
+                   text: str | None) -> Any:
     query = select(Dossier).where(Dossier.guichet_id == loaded.id)
     if state is not None:
         states = [s.value for s in DossierState]
@@ -208,8 +209,36 @@ def dossier_list(session: Session, *, state: str | None = None, department: str 
     if session_day is not None:
         committee = context.session_on(session, loaded, session_day)
         query = query.where(Dossier.session_id == committee.id)
+    return query
+
+
+def dossier_list(session: Session, *, state: str | None = None, department: str | None = None,
+                 session_day: date | None = None, measure: str | None = None,
+                 text: str | None = None) -> list[dict[str, Any]]:
+    """The guichet's dossiers, filtered; ``text`` is looked for, in any case, in the reference,
+    the applicant's name and the title."""
+    loaded = context.guichet(session)
+    query = _dossier_query(session, loaded, state=state, department=department,
+                           session_day=session_day, measure=measure, text=text)
     days = _session_days(session, loaded)
     return [_summary(row, days) for row in session.exec(query.order_by(Dossier.reference))]
+
+
+def dossier_page(session: Session, *, sort: str = "reference", descending: bool = False,
+                 limit: int = 50, offset: int = 0, **filters: Any
+                 ) -> tuple[list[dict[str, Any]], int]:
+    """One page of the filtered list (as dossier_list), sorted by ``sort`` (SORTS), and how many
+    dossiers the filters keep in all: the database counts and pages, not the caller."""
+    loaded = context.guichet(session)
+    if sort not in SORTS:
+        raise InvalidInput(f"tri inconnu « {sort} » ({', '.join(SORTS)})", field="sort")
+    query = _dossier_query(session, loaded, **filters)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    column = getattr(Dossier, SORTS[sort])
+    rows = session.exec(query.order_by(column.desc() if descending else column,
+                                       Dossier.reference).limit(limit).offset(offset))
+    days = _session_days(session, loaded)
+    return [_summary(row, days) for row in rows], int(total)
 
 
 def session_list(session: Session, loaded: context.Loaded | None = None) -> list[dict[str, Any]]:

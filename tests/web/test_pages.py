@@ -40,7 +40,10 @@ def login(client: TestClient, email: str) -> None:
 
 
 def _text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("\u202f", " ")
+    """The page's text as a person reads it: no tags, entities decoded, spaces collapsed."""
+    from html import unescape
+
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))).replace("\u202f", " ")
 
 
 def test_without_a_session_the_pages_send_to_the_login(site):
@@ -290,3 +293,45 @@ def test_the_outbox_page_lists_the_guichets_messages_and_a_coordinator_requeues_
     settings = client.get("/g/bretagne-2021/guichet")
     assert settings.status_code == 200 and "Finistère" in settings.text
     assert COORDINATOR in settings.text
+
+
+def test_the_list_filters_by_session_sorts_and_pages_in_the_database(site, monkeypatch):
+    from web import pages
+
+    client, _ = site
+    login(client, COORDINATOR)
+    june = client.get("/g/bretagne-2021/dossiers", params={"session": "2021-06-22"}).text
+    assert all(f"BZH-2021-000{n}" in june for n in (1, 2, 3))
+    assert "CAN-" not in june
+    ordered = client.get("/g/bretagne-2021/dossiers", params={"sort": "department",
+                                                               "order": "desc"}).text
+    assert ordered.index("BZH-2021-0003") < ordered.index("BZH-2021-0002") < ordered.index(
+        "BZH-2021-0001")  # 35, 29, 22
+    wrong = client.get("/g/bretagne-2021/dossiers", params={"sort": "couleur"})
+    assert wrong.status_code == 422 and "tri inconnu « couleur »" in wrong.text
+    monkeypatch.setattr(pages, "PER_PAGE", 2)
+    first = client.get("/g/bretagne-2021/dossiers", params={"sort": "reference"}).text
+    assert "3 dossier(s), page 1 sur 2" in _text(first) and "BZH-2021-0003" not in first
+    assert "sort=reference&amp;order=asc&amp;page_number=2" in first  # keeps the order
+    second = client.get("/g/bretagne-2021/dossiers", params={"sort": "reference",
+                                                              "page_number": 2}).text
+    assert "BZH-2021-0003\"" in second and "BZH-2021-0001\"" not in second
+
+
+def test_what_people_typed_is_shown_as_text_never_as_markup(site, tmp_path):
+    import json
+
+    from tests.helpers import form
+
+    client, cli = site
+    hostile = tmp_path / "x.json"
+    typed = "<script>alert(1)</script> & <b>gras</b>"
+    hostile.write_text(json.dumps(form(title=typed, applicant={"name": typed}),
+                                  ensure_ascii=False), encoding="utf-8")
+    cli.ok("dossier", "submit", str(hostile), "--guichet", "bretagne-2021",
+           now="2021-10-20T10:00")
+    login(client, COORDINATOR)
+    for url in ("/g/bretagne-2021/dossiers", "/g/bretagne-2021/dossiers/BZH-2021-0004"):
+        page = client.get(url).text
+        assert "<script>alert(1)</script>" not in page and "<b>gras</b>" not in page, url
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;gras&lt;/b&gt;" in page, url
