@@ -90,7 +90,7 @@ def dashboard(request: Request, guichet: str, db: Db) -> Response:
                 role=ROLE_LABELS[actor.role], budget=views.budget(db, loaded),
                 counts={STATE_LABELS[state]: n for state, n in counts["dossiers"].items() if n},
                 sessions=[{**s, "label": SESSION_LABELS[s["state"]]}
-                          for s in views.session_list(db, loaded)])
+                          for s in views.next_sessions(db, loaded, loaded.today(now))])
 
 
 @dataclass(frozen=True)

@@ -405,3 +405,20 @@ def board(session: Session, day: date) -> dict[str, Any]:
     return {"date": committee.day.isoformat(), "state": committee.state,
             "moved_from": committee.moved_from.isoformat() if committee.moved_from else None,
             "agenda": lines, "envelopes": list(pools.values()), "later_sessions": later}
+
+
+def next_sessions(session: Session, loaded: context.Loaded, today: date) -> list[dict[str, Any]]:
+    """The sessions still to come, with the size of their agenda and the day it closes."""
+    sizes = {row["date"]: row["agenda_size"] for row in session_list(session, loaded)}
+    rows = session.exec(select(CommitteeSession).where(
+        CommitteeSession.guichet_id == loaded.id, CommitteeSession.day >= today,
+        CommitteeSession.state.in_(["planned", "convened", "held"]))  # type: ignore[attr-defined]
+        .order_by(CommitteeSession.day)).all()  # type: ignore[arg-type]
+    shown_ = []
+    for row in rows:
+        seen = context.view(loaded, row)
+        assert seen is not None
+        shown_.append({"date": row.day.isoformat(), "state": row.state,
+                       "agenda_size": sizes.get(row.day.isoformat(), 0),
+                       "agenda_closes_on": seen.agenda_closes_on.isoformat()})
+    return shown_

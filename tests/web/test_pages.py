@@ -335,3 +335,20 @@ def test_what_people_typed_is_shown_as_text_never_as_markup(site, tmp_path):
         page = client.get(url).text
         assert "<script>alert(1)</script>" not in page and "<b>gras</b>" not in page, url
         assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;gras&lt;/b&gt;" in page, url
+
+
+def test_the_dashboard_shows_the_envelope_by_measure_and_the_next_sessions_with_their_closing(
+        site):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    client, _ = site
+    client.app.state.settings.clock = lambda: datetime(2021, 9, 1, 9, tzinfo=ZoneInfo(
+        "Europe/Paris"))
+    login(client, COORDINATOR)
+    board = _text(client.get("/g/bretagne-2021/").text)
+    by_measure = board.split("Engagé par mesure")[1].split("Cette semaine")[0]
+    assert "3c 1 30 000,00 €" in by_measure
+    coming = board.split("Prochaines sessions du comité")[1]
+    assert "14 septembre 2021 prévue 0 7 septembre 2021" in coming
+    assert "22 juin 2021" not in coming  # held and closed: not to come
