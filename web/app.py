@@ -56,7 +56,7 @@ class WebSettings:
 
 
 def create_app(settings: WebSettings) -> FastAPI:
-    from web import board, dossier, pages, proconnect
+    from web import board, dossier, pages, proconnect, rapports
 
     if settings.demo_login and settings.proconnect is not None:
         raise ValueError("la connexion de démonstration ne peut pas coexister avec ProConnect")
@@ -74,6 +74,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.include_router(proconnect.router)
     app.include_router(dossier.router)
     app.include_router(board.router)
+    app.include_router(rapports.router)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(ComiteError, _refusal)  # type: ignore[arg-type]
     app.add_exception_handler(EventRefused, _refusal)
@@ -87,13 +88,15 @@ def templates(settings: WebSettings) -> Jinja2Templates:
     from datetime import date
 
     from states.money import eur_fr, parse_eur
-    from workflow.french import FILTERS, short_date_fr
+    from workflow.french import FILTERS, percent_fr, short_date_fr
 
     found = Jinja2Templates(directory=HERE / "templates")
     # the templates are *.html.j2: Starlette's default would not escape them
     found.env.autoescape = True
     found.env.filters.update(FILTERS)
     found.env.filters["euros"] = lambda text: eur_fr(parse_eur(text))
+    found.env.filters["cents"] = eur_fr
+    found.env.filters["percent"] = percent_fr
     found.env.filters["day_fr"] = lambda text: short_date_fr(date.fromisoformat(text))
     # an instant as the documents give it (already in the guichet's time zone, with its offset)
     found.env.filters["moment"] = lambda text: datetime.fromisoformat(text).strftime(

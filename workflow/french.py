@@ -64,6 +64,15 @@ _BEFORE = re.compile(r"[ \u00a0]+([;:!?»])")
 _AFTER = re.compile(r"«[ \u00a0]+")
 
 
+def percent_fr(rate: str) -> str:
+    """A rate as the documents give it (``"0.333"``) as French readers write it (``33,3 %``)."""
+    from decimal import Decimal
+
+    from babel.numbers import format_percent
+
+    return str(format_percent(Decimal(rate), "#,##0.0 %", locale="fr_FR"))
+
+
 def typography(text: str) -> str:
     """A narrow no-break space before ; : ! ? » and after «, whatever the template typed."""
     return _AFTER.sub("«" + NARROW, _BEFORE.sub(NARROW + r"\1", text))

@@ -107,6 +107,10 @@ def test_every_page_passes_axe_for_wcag_2_1_a_and_aa(browser, site):
                        ("dossier", "/g/bretagne-2021/dossiers/BZH-2021-0001"),
                        ("courriels", "/g/bretagne-2021/courriels"),
                        ("le guichet", "/g/bretagne-2021/guichet"),
+                       ("rapports", "/g/bretagne-2021/rapports?month=2021-10"),
+                       ("sessions", "/g/bretagne-2021/sessions"),
+                       ("session close", "/g/bretagne-2021/sessions/2021-06-22"),
+                       ("dossiers triés", "/g/bretagne-2021/dossiers?sort=requested&order=desc"),
                        ("page introuvable", "/g/bretagne-2021/dossiers/BZH-2099-0001")):
         page.goto(f"{site}{path}")
         failures[name] = _violations(page)

@@ -352,3 +352,34 @@ def test_the_dashboard_shows_the_envelope_by_measure_and_the_next_sessions_with_
     coming = board.split("Prochaines sessions du comité")[1]
     assert "14 septembre 2021 prévue 0 7 septembre 2021" in coming
     assert "22 juin 2021" not in coming  # held and closed: not to come
+
+
+def test_the_reports_page_gives_the_monthly_list_and_the_statistics_with_charts(site, tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+
+    client, cli = site
+    login(client, COORDINATOR)
+    page = client.get("/g/bretagne-2021/rapports", params={"month": "2021-10"})
+    shown = _text(page.text)
+    assert "1 lauréat(s) à la fin du mois 2021-10" in shown and "BZH-2021-0001" in shown
+    assert "Lauréats et montants par département" in shown and "33,3 %" in shown  # 1 of 3
+    csv = client.get("/g/bretagne-2021/rapports/laureats-2021-10.csv")
+    cli.ok("report", "monthly", "--month", "2021-10", "--guichet", "bretagne-2021",
+           "--output", str(tmp_path / "m.csv"))
+    assert csv.content == (tmp_path / "m.csv").read_bytes()  # the same file
+    xlsx = client.get("/g/bretagne-2021/rapports/laureats-2021-10.xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert [row for row in sheet.iter_rows(values_only=True) if row[0] == "BZH-2021-0001"]
+    chart = client.get("/g/bretagne-2021/rapports/graphique-by_department.svg")
+    assert chart.headers["content-type"] == "image/svg+xml"
+    assert b"<svg" in chart.content and b"22" in chart.content
+    assert "script-src" not in chart.headers["content-security-policy"]  # nothing in it runs
+    assert client.get("/g/bretagne-2021/rapports/graphique-couleur.svg").status_code == 404
+    wrong = client.get("/g/bretagne-2021/rapports", params={"month": "2021-13"})
+    assert wrong.status_code == 422 and "n'est pas un mois" in _text(wrong.text)
+    cantal = TestClient(client.app)
+    login(cantal, campaigns.CANTAL_COORDINATOR)
+    assert cantal.get("/g/bretagne-2021/rapports").status_code == 404
+    assert cantal.get("/g/bretagne-2021/rapports/laureats-2021-10.csv").status_code == 404
