@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from starlette.exceptions import HTTPException
 
 from states.guards import Actor, may_read
-from web.app import logged_in, reading
+from web.app import logged_in, unit_of_work
 
 
-def _session(request: Request, guichet: str | None = None) -> Iterator[Any]:
-    """The request's unit of work, scoped to the guichet its URL names (a path parameter)."""
-    yield from reading(request, guichet)
+async def _session(request: Request, guichet: str | None = None) -> AsyncIterator[Any]:
+    """The request's read-only unit of work, scoped to the guichet its URL names (a path
+    parameter). Opening it sends nothing to the database (its connection is taken by the first
+    query, in the route's thread), so it is opened on the event loop: no thread hop."""
+    with unit_of_work(request, guichet) as uow:
+        yield uow.session
 
 
 Db = Annotated[Any, Depends(_session)]

@@ -147,12 +147,6 @@ def unit_of_work(request: Request, guichet: str | None = None, *, write: bool = 
                       render=render if write else None, guichet=guichet)
 
 
-def reading(request: Request, guichet: str | None = None) -> Iterator[Any]:
-    """A read-only unit of work for the request (FastAPI closes it after the response)."""
-    with unit_of_work(request, guichet) as uow:
-        yield uow.session
-
-
 TITLES = {400: "Requête invalide", 401: "Connexion nécessaire", 403: "Accès refusé",
           404: "Page introuvable", 405: "Méthode non permise", 409: "Action refusée",
           422: "Saisie invalide", 500: "Erreur du service", 503: "Service indisponible"}

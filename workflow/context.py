@@ -72,7 +72,12 @@ def _ids(session: Session) -> str:
 
 
 def guichet(session: Session, *, lock: bool = False) -> Loaded:
-    """The guichet the unit of work is about: the one named, else the base's only one."""
+    """The guichet the unit of work is about: the one named, else the base's only one.
+
+    A read-only unit of work reads it once (a page asks for it from several views)."""
+    reading = not lock and not session.info.get("write")
+    if reading and "loaded" in session.info:
+        return session.info["loaded"]  # type: ignore[no-any-return]
     wanted = scope(session)
     query = select(Guichet).order_by(Guichet.id)  # type: ignore[arg-type]
     if wanted is not None:
@@ -90,7 +95,10 @@ def guichet(session: Session, *, lock: bool = False) -> Loaded:
     if len(rows) > 1:
         raise InvalidInput(f"cette base porte plusieurs guichets ({_ids(session)}) : dire lequel "
                            "avec --guichet ID (ou COMITE_GUICHET)", field="--guichet")
-    return Loaded(rows[0])
+    loaded = Loaded(rows[0])
+    if reading:
+        session.info["loaded"] = loaded
+    return loaded
 
 
 def every_guichet(session: Session) -> list[Loaded]:

@@ -136,7 +136,7 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         bind = self.engine.execution_options(comite_write=True) if self.write else self.engine
         self.session = Session(bind=bind, expire_on_commit=False, autoflush=True,
-                               info={"guichet": self.guichet})
+                               info={"guichet": self.guichet, "write": self.write})
         self.session.begin()
         return self
 
