@@ -105,7 +105,7 @@ def main() -> None:
               "synchronous=FULL)")
         print(f"ratio    : {services / raw:8.2f} (objectif ≥ 0.5)")
         env = {**os.environ, "COMITE_DATABASE_URL": f"sqlite:///{folder / 'services.db'}"}
-        show = [sys.executable, "-c", "from workflow.cli import main; main()", "dossier", "show",
+        show = [sys.executable, "-c", "from command_line.main import main; main()", "dossier", "show",
                 reference, "--json"]
         json.loads(subprocess.run(show, env=env, capture_output=True, check=True).stdout)
         pairs = cold_start_pairs(show, [sys.executable, "-c", "import sqlmodel"], env)

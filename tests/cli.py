@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from workflow.cli import main
+from command_line.main import main
 
 
 @dataclass

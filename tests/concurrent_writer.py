@@ -20,7 +20,7 @@ import random
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 
-from workflow.cli import main
+from command_line.main import main
 
 INSTRUCTOR = "instructeur.29@example.org"
 COORDINATOR = "coordination.sgar@example.org"

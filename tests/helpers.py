@@ -37,7 +37,7 @@ MEMBER = "membre.dinum@example.org"
 # A PostgreSQL database for the tests that run there too (they skip without it).
 POSTGRES = os.environ.get("COMITE_TEST_DATABASE_URL")
 # `comite` as an installed command runs it, in a process of its own.
-COMITE = [sys.executable, "-c", "from workflow.cli import main; main()"]
+COMITE = [sys.executable, "-c", "from command_line.main import main; main()"]
 
 _serial = itertools.count(10_000)
 

@@ -1,5 +1,5 @@
 """`python -m workflow` runs the command line, as `comite` does."""
 
-from workflow.cli import main
+from command_line.main import main
 
 main()

@@ -21,7 +21,7 @@ ENGLISH = re.compile(
 
 def _paths() -> list[list[str]]:
     """Every command and group of the command line, as the words one types to reach it."""
-    from workflow.cli import _command
+    from command_line.main import _command
 
     found: list[list[str]] = []
 
@@ -88,7 +88,7 @@ def test_an_event_help_says_what_it_does_when_and_which_options_it_needs(cli):
 def test_no_command_prints_the_french_help_or_names_what_is_missing(cli):
     result = cli()  # comite --db …
     assert result.code == 2 and "commande manquante" in result.err
-    done = subprocess.run([sys.executable, "-c", "from workflow.cli import main; main()"],
+    done = subprocess.run([sys.executable, "-c", "from command_line.main import main; main()"],
                           capture_output=True, text=True)
     shown = done.stdout + done.stderr  # older Click prints it on stdout and exits 0
     assert done.returncode in (0, 2) and shown.startswith("Utilisation : comite")
@@ -98,7 +98,7 @@ def test_no_command_prints_the_french_help_or_names_what_is_missing(cli):
 @pytest.mark.parametrize("args", [["--help"], ["dossier", "accept", "--help"],
                                   ["outbox", "send", "--help"], ["report", "monthly", "--help"]])
 def test_help_loads_no_database_library(args):
-    probe = ("import sys\nsys.argv = ['comite', *sys.argv[1:]]\nfrom workflow.cli import main\n"
+    probe = ("import sys\nsys.argv = ['comite', *sys.argv[1:]]\nfrom command_line.main import main\n"
              "try:\n    main()\nexcept SystemExit:\n    pass\n"
              "print(sorted({m.split('.')[0] for m in sys.modules} & "
              "{'sqlalchemy', 'sqlmodel', 'psycopg', 'alembic', 'sqlite3'}), file=sys.stderr)")

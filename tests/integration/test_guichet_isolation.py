@@ -180,7 +180,7 @@ def test_no_command_of_one_guichet_reads_or_writes_the_other(two, tmp_path):
 
 
 def _is_group(path: list[str]) -> bool:
-    from workflow.cli import _command
+    from command_line.main import _command
 
     command = _command()
     for word in path:

@@ -5,8 +5,8 @@ from typing import Annotated
 
 import typer
 
+from command_line.main import Actor, Json, emit, parse_day, reading, session_app, settings, writing
 from states.sessions import SESSION_LABELS
-from workflow.cli import Actor, Json, emit, parse_day, reading, session_app, settings, writing
 
 Day = Annotated[str, typer.Argument(metavar="DATE", help="Date de la session (AAAA-MM-JJ ou JJ/MM/AAAA).")]
 

@@ -4,12 +4,12 @@ from typing import Annotated, Any
 
 import typer
 
-from workflow.cli import app, settings
+from command_line.main import app, settings
 
 
 def guichet_in_base() -> str | None:
     """The guichet named (checked to be in the base), or None for every guichet."""
-    from workflow.cli_mail import guichet_id
+    from command_line.mail import guichet_id
 
     return guichet_id() if settings().guichet_id is not None else None
 
@@ -46,10 +46,10 @@ def serve_command(
     import asyncio
     import logging
 
+    from command_line.mail import every_guichet
     from notifications.outbox import STATUS_LABELS
     from notifications.render import render
     from schedules.runner import serve
-    from workflow.cli_mail import every_guichet
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -84,10 +84,10 @@ def web_server(host: str | None, port: int | None, *, engine: Any = None,
                demo_login: bool = False) -> Any:
     """The web app on ``host:port``; its cookies are signed with COMITE_WEB_SECRET (every
     process serving one base needs the same), else a secret of this process alone."""
+    from command_line.main import reading
     from web.app import WebSettings, create_app, loopback, server
     from web.proconnect import configured
     from workflow import context
-    from workflow.cli import reading
 
     host, port = web_address(host, port)
     environ = settings().environ

@@ -4,8 +4,8 @@ from typing import Annotated, Any
 
 import typer
 
-from workflow.cli import Json, Scoped, app, choice, emit, reading, settings
-from workflow.cli_fr import Typer
+from command_line.french import Typer
+from command_line.main import Json, Scoped, app, choice, emit, reading, settings
 from workflow.errors import InvalidInput
 
 outbox_app = Typer(help="La file des courriels.", command_class=Scoped)

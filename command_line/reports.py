@@ -5,8 +5,8 @@ from typing import Annotated
 
 import typer
 
-from workflow.cli import Json, Scoped, app, emit, reading
-from workflow.cli_fr import Typer
+from command_line.french import Typer
+from command_line.main import Json, Scoped, app, emit, reading
 
 report_app = Typer(help="Ce que la préfecture transmet.", command_class=Scoped)
 app.add_typer(report_app, name="report")

@@ -14,8 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
+from command_line.french import Command, Typer
 from states.lifecycle import RULES, DossierState
-from workflow.cli_fr import Command, Typer
 from workflow.clock import parse_day  # noqa: F401  (the commands read their dates with it)
 from workflow.errors import InvalidInput
 from workflow.settings import Settings
@@ -305,16 +305,16 @@ def dossier_import(
                f"{summary['already_imported']} déjà importé(s)")
 
 
-from workflow import (  # noqa: E402,F401  (they register their commands)
-    cli_demo,
-    cli_events,
-    cli_mail,
-    cli_reports,
-    cli_schedules,
-    cli_sessions,
+from command_line import (  # noqa: E402,F401  (they register their commands)
+    demo,
+    events,
+    mail,
+    reports,
+    schedules,
+    sessions,
 )
 
-cli_events.register(dossier_app, RULES)
+events.register(dossier_app, RULES)
 
 
 @cache
@@ -337,7 +337,7 @@ def _utf8_arguments(arguments: list[str]) -> None:
 
 def _usage(error: Any) -> None:
     """A usage error of Click or Typer, in French, on one line (or the help it stands for)."""
-    from workflow.cli_fr import french
+    from command_line.french import french
 
     text = french(error.format_message())
     if type(error).__name__ == "NoArgsIsHelpError":  # the help itself

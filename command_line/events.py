@@ -27,8 +27,8 @@ FILE_HELP = {"resubmit": "Le formulaire révisé (JSON, comme pour dossier submi
 
 def run_event(rule: Rule, reference: str, *, actor: str | None, reason: str | None = None,
               if_version: int | None = None, **given: Any) -> Any:
+    from command_line.main import settings, writing
     from workflow import events
-    from workflow.cli import settings, writing
     from workflow.dossiers import Request
     from workflow.forms import read_json
 
@@ -43,7 +43,7 @@ def run_event(rule: Rule, reference: str, *, actor: str | None, reason: str | No
 
 
 def _parameters(rule: Rule) -> list[inspect.Parameter]:
-    from workflow.cli import Actor
+    from command_line.main import Actor
 
     def option(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> Any:
         return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from workflow.cli import app
-from workflow.cli_fr import Command
+from command_line.french import Command
+from command_line.main import app
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 COORDINATOR = "coordination.sgar@example.org"
@@ -151,7 +151,7 @@ def _site(engine: Any, port: int | None) -> None:
     """The web app on the demo base, with the demo's login page, until Ctrl-C or SIGTERM."""
     import signal
 
-    from workflow.cli_schedules import web_address, web_server
+    from command_line.schedules import web_address, web_server
 
     port = web_address("127.0.0.1", port)[1]
     server = web_server("127.0.0.1", port, engine=engine, demo_login=True)

@@ -1,0 +1,1 @@
+"""The command line: an adapter over the services of workflow/, as the web app is (web/)."""
