@@ -41,6 +41,13 @@ class Provider:
     ended: list[dict] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # what it refused, and why
 
+    def settings(self):
+        """How the site is told of this provider."""
+        from web.proconnect import ProConnect
+
+        return ProConnect(f"{self.base}/.well-known/openid-configuration", CLIENT_ID,
+                          CLIENT_SECRET)
+
     def signed(self, claims: dict) -> str:
         return jwt.encode({"alg": "RS256", "kid": "cle-1"}, claims, self.key)
 

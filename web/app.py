@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -68,7 +69,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=settings.secret, session_cookie="comite",
                        max_age=SESSION_HOURS * 3600, same_site="lax",
                        https_only=settings.secure_cookie)
-    app.middleware("http")(_request_id_and_headers)
+    app.add_middleware(RequestIdAndHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)
     app.include_router(proconnect.router)
@@ -105,13 +106,31 @@ def templates(settings: WebSettings) -> Jinja2Templates:
     return found
 
 
-async def _request_id_and_headers(request: Request, call_next: Callable[..., Any]) -> Response:
-    request.state.request_id = uuid.uuid4().hex[:12]
-    response: Response = await call_next(request)
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)  # a route may narrow its own policy
-    response.headers["X-Request-Id"] = request.state.request_id
-    return response
+class RequestIdAndHeaders:
+    """Every answer gets a request id (the error pages show it, the log prints it) and the
+    security headers, unless its route set a narrower policy. A plain ASGI middleware: Starlette's
+    BaseHTTPMiddleware would cost a task and a stream per request."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex[:12]
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in headers:  # a route may narrow its own policy
+                        headers[name] = value
+                headers["X-Request-Id"] = request_id
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:

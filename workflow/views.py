@@ -181,6 +181,9 @@ def _summary(row: Any, days: dict[int, date]) -> dict[str, Any]:
     }
 
 
+SUMMARY = (Dossier.reference, Dossier.state, Dossier.department, Dossier.measure,
+           Dossier.applicant_name, Dossier.applicant_kind, Dossier.population, Dossier.siren,
+           Dossier.session_id, Dossier.requested_cents, Dossier.awarded_cents)
 SORTS = {"reference": "reference", "state": "state", "department": "department",
          "measure": "measure", "applicant": "applicant_name", "requested": "requested_cents"}
 
@@ -188,7 +191,8 @@ SORTS = {"reference": "reference", "state": "state", "department": "department",
 def _dossier_query(session: Session, loaded: context.Loaded, *, state: str | None,
                    department: str | None, session_day: date | None, measure: str | None,
                    text: str | None) -> Any:
-    query = select(Dossier).where(Dossier.guichet_id == loaded.id)
+    # the columns a list shows, not the whole row (no form to decode for each dossier)
+    query = select(*SUMMARY).where(Dossier.guichet_id == loaded.id)  # type: ignore[call-overload]
     if state is not None:
         states = [s.value for s in DossierState]
         if state not in states:

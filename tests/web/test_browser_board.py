@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from tests import campaigns, oidc_provider
+from tests import campaigns
 from tests.cli import Cli
 from tests.helpers import COORDINATOR, INSTRUCTOR
 from tests.web.test_browser import _violations, serving
@@ -20,18 +20,10 @@ PARIS = ZoneInfo("Europe/Paris")
 BOARD = f"/g/bretagne-2021/sessions/{campaigns.JUNE}"
 
 
-@pytest.fixture(scope="module")
-def provider():
-    running, stop = oidc_provider.running()
-    yield running
-    stop()
-
-
 @pytest.fixture
 def june(provider, tmp_path, capsys, monkeypatch):
     """The June agenda in a SQLite base; the site on it, logging in with the local provider."""
     from web.app import WebSettings, create_app
-    from web.proconnect import ProConnect
     from workflow.db import engine_for
 
     campaigns.unset_environment(monkeypatch)
@@ -39,9 +31,7 @@ def june(provider, tmp_path, capsys, monkeypatch):
     cli = Cli(url, capsys, monkeypatch)
     references = campaigns.june_agenda(cli, tmp_path)
     engine = engine_for(url)
-    app = create_app(WebSettings(engine, proconnect=ProConnect(
-        f"{provider.base}/.well-known/openid-configuration", oidc_provider.CLIENT_ID,
-        oidc_provider.CLIENT_SECRET)))
+    app = create_app(WebSettings(engine, proconnect=provider.settings()))
     with serving(app) as base:
         yield base, app, engine, references, cli
 

@@ -11,19 +11,12 @@ import httpx2
 import pytest
 from starlette.testclient import TestClient
 
-from tests import campaigns, oidc_provider
+from tests import campaigns
 from tests.cli import Cli
 from tests.helpers import COORDINATOR, EXAMPLE
 from tests.web.test_pages import _text
 from web.app import WebSettings, create_app
 from web.proconnect import ProConnect, configured
-
-
-@pytest.fixture(scope="module")
-def provider():
-    running, stop = oidc_provider.running()
-    yield running
-    stop()
 
 
 @pytest.fixture
@@ -33,9 +26,7 @@ def site(provider, tmp_path, capsys, monkeypatch):
     campaigns.unset_environment(monkeypatch)
     url = f"sqlite:///{tmp_path / 'pc.db'}"
     Cli(url, capsys, monkeypatch).ok("init", str(EXAMPLE), now="2021-05-01T09:00")
-    config = ProConnect(f"{provider.base}/.well-known/openid-configuration",
-                        oidc_provider.CLIENT_ID, oidc_provider.CLIENT_SECRET)
-    return TestClient(create_app(WebSettings(engine_for(url), proconnect=config)))
+    return TestClient(create_app(WebSettings(engine_for(url), proconnect=provider.settings())))
 
 
 def log_in_as(client: TestClient, email: str):
