@@ -228,6 +228,12 @@ def reason_given(ctx: GuardContext) -> str | None:
     return "le motif du retrait est obligatoire (--reason)"
 
 
+def territory(actor: Actor) -> str | None:
+    """The one département whose dossiers (and their messages, due work, agenda lines) this
+    person may read, or None for the whole guichet: the same rule as may_read."""
+    return actor.department if actor.role == "instructor" else None
+
+
 def may_read(actor: Actor, department: str) -> bool:
     """Who may read a dossier of ``department``: the coordinators and the committee's members,
     the instructor of that département (an instructor of 29 has no business in the 22's)."""

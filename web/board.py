@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
+from states.guards import territory
 from states.lifecycle import BY_EVENT, STATE_LABELS
 from states.sessions import SESSION_LABELS, SessionState, allowed_session_commands
 from web.access import Db, member
@@ -60,7 +61,7 @@ def _board(request: Request, db: Any, day: str, status: int = 200,
     from workflow import views
 
     loaded, actor = member(request, db)
-    document = views.board(db, _day(day))
+    document = views.board(db, _day(day), department=territory(actor))
     commands = allowed_session_commands(SessionState(document["state"]))
     return page(request, "board.html.j2", status, guichet=loaded.row, actor=actor, s=document,
                 label=SESSION_LABELS[document["state"]], states=STATE_LABELS,
@@ -68,7 +69,7 @@ def _board(request: Request, db: Any, day: str, status: int = 200,
                                                           "refuse", "defer")},
                 commands={c: COMMANDS[c][0] for c in commands} if actor.role == "coordinator"
                 else {}, failed=failed or {}, deciding=document["state"] == "held"
-                and actor.role == "coordinator")
+                and actor.role == "coordinator", whole=territory(actor) is None)
 
 
 @router.get("/g/{guichet}/sessions/{day}", response_class=HTMLResponse)
@@ -120,7 +121,9 @@ def minutes(request: Request, guichet: str, day: str, kind: str, db: Db) -> Resp
 
     if kind not in ("html", "pdf"):
         raise HTTPException(404)
-    member(request, db)
+    _, actor = member(request, db)
+    if territory(actor) is not None:
+        raise HTTPException(404)  # the minutes tell every département's decisions
     when = _day(day)
     document, sha256 = printed.load(db, when)
     html = printed.html(document, sha256)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
-from states.guards import ROLE_LABELS, Actor
+from states.guards import ROLE_LABELS, Actor, territory
 from states.lifecycle import STATE_LABELS
 from states.sessions import SESSION_LABELS
 from web.access import Db, member
@@ -84,9 +84,11 @@ def dashboard(request: Request, guichet: str, db: Db) -> Response:
     [counts] = views.guichet_list(db)
     now = request.app.state.settings.clock()
     return page(request, "dashboard.html.j2", guichet=loaded.row, actor=actor,
-                due=[{**d, "label": JOB_LABELS[d["kind"]]} for d in views.due_soon(db, loaded, now)],
+                due=[{**d, "label": JOB_LABELS[d["kind"]]} for d in views.due_soon(
+                    db, loaded, now, department=territory(actor))],
                 trouble=[{**m, "label": STATUS_LABELS[m["status"]]}
-                         for m in views.messages_in_trouble(db, loaded)],
+                         for m in views.messages_in_trouble(db, loaded,
+                                                            department=territory(actor))],
                 role=ROLE_LABELS[actor.role], budget=views.budget(db, loaded),
                 counts={STATE_LABELS[state]: n for state, n in counts["dossiers"].items() if n},
                 sessions=[{**s, "label": SESSION_LABELS[s["state"]]}
@@ -127,11 +129,11 @@ def _filters(actor: Actor, asked: Asked) -> dict[str, Any] | None:
     instructor lands on their own département and sees no other)."""
     from workflow.clock import parse_day
 
-    department = asked.department
-    if actor.role == "instructor":
-        if department not in (None, actor.department):
+    department, own = asked.department, territory(actor)
+    if own is not None:
+        if department not in (None, own):
             return None
-        department = actor.department
+        department = own
     return {"state": asked.state, "department": department, "measure": asked.measure,
             "text": asked.text, "session_day": parse_day(asked.session, "session")}
 
@@ -202,7 +204,8 @@ def outbox_page(request: Request, guichet: str, db: Db, status: str | None = Non
     if status and status not in STATUS_LABELS:
         raise HTTPException(422, f"état inconnu « {status} »")
     return page(request, "courriels.html.j2", guichet=loaded.row, actor=actor,
-                rows=views.outbox(db, loaded, status=status or None), chosen=status,
+                rows=views.outbox(db, loaded, status=status or None,
+                                  department=territory(actor)), chosen=status,
                 labels=STATUS_LABELS)
 
 

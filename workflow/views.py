@@ -317,35 +317,44 @@ def budget(session: Session, loaded: context.Loaded | None = None) -> dict[str, 
     }
 
 
-def due_soon(session: Session, loaded: context.Loaded, now: Any,
-             days: int = 7) -> list[dict[str, Any]]:
-    """The guichet's scheduled work due within ``days`` (reminders, reports, lists)."""
+def due_soon(session: Session, loaded: context.Loaded, now: Any, days: int = 7, *,
+             department: str | None = None) -> list[dict[str, Any]]:
+    """The guichet's scheduled work due within ``days`` (reminders, reports, lists); with
+    ``department``, only the work about that département's dossiers."""
     from datetime import timedelta
 
     from workflow.records import DueWork
 
-    rows = session.exec(
+    query = (
         select(DueWork, Dossier.reference).outerjoin(Dossier, Dossier.id == DueWork.dossier_id)  # type: ignore[arg-type]
         .where(DueWork.guichet_id == loaded.id, DueWork.status == "pending",
-               DueWork.due_at <= now + timedelta(days=days))  # type: ignore[operator]
-        .order_by(DueWork.due_at)).all()  # type: ignore[arg-type]
+               DueWork.due_at <= now + timedelta(days=days)))  # type: ignore[operator]
+    if department is not None:
+        query = query.where(Dossier.department == department)
+    rows = session.exec(query.order_by(DueWork.due_at)).all()  # type: ignore[arg-type]
     return [{"kind": row.kind, "due_at": shown(row.due_at, loaded.tz), "reference": reference,
              "period": row.period or None} for row, reference in rows]
 
 
-def messages_in_trouble(session: Session, loaded: context.Loaded) -> list[dict[str, Any]]:
+def messages_in_trouble(session: Session, loaded: context.Loaded, *,
+                        department: str | None = None) -> list[dict[str, Any]]:
     """The guichet's messages given up (dead) or waiting for another try, with the last error."""
-    return outbox(session, loaded, statuses=("dead", "retrying"))
+    return outbox(session, loaded, statuses=("dead", "retrying"), department=department)
 
 
 def outbox(session: Session, loaded: context.Loaded, status: str | None = None,
            statuses: tuple[str, ...] = (), *, reference: str | None = None,
-           recipient: str | None = None) -> list[dict[str, Any]]:
-    """The guichet's messages (of ``status``, or of ``statuses``; about a dossier, to someone),
-    newest first, with their delivery status and last error."""
+           recipient: str | None = None, department: str | None = None) -> list[dict[str, Any]]:
+    """The guichet's messages (of ``status``, or of ``statuses``; about a dossier, to someone;
+    about the dossiers of a département), newest first, with their delivery status and last
+    error."""
     from workflow.records import Outbox
 
     query = select(Outbox).where(Outbox.guichet_id == loaded.id)
+    if department is not None:
+        query = query.join(Dossier, (Dossier.reference == Outbox.reference)  # type: ignore[arg-type]
+                           & (Dossier.guichet_id == Outbox.guichet_id)).where(
+            Dossier.department == department)
     if reference is not None:
         query = query.where(Outbox.reference == reference)
     if recipient is not None:
@@ -376,9 +385,10 @@ def assessment(session: Session, reference: str) -> dict[str, Any]:
             "forfait_eur": eur_json(flat) if flat is not None else None}
 
 
-def board(session: Session, day: date) -> dict[str, Any]:
+def board(session: Session, day: date, *, department: str | None = None) -> dict[str, Any]:
     """A session's agenda as the coordinator decides it: each line with the applicant, the
-    amounts, the forfait and the eligibility findings; the envelopes the lines draw on, left."""
+    amounts, the forfait and the eligibility findings; the envelopes the lines draw on, left.
+    With ``department``, only that département's lines."""
     from workflow.dossiers import findings, forfait
 
     loaded = context.guichet(session)
@@ -386,6 +396,8 @@ def board(session: Session, day: date) -> dict[str, Any]:
     pools: dict[str, dict[str, Any]] = {}
     lines = []
     for item, d in context.agenda(session, committee):
+        if department is not None and d.department != department:
+            continue
         left, name = context.room(session, loaded, d.measure)
         pools.setdefault(name, {"name": name, "remaining_eur": eur_json(left)})
         flat = forfait(loaded, d)

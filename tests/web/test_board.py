@@ -151,3 +151,26 @@ def test_only_a_coordinator_decides_and_commands_a_session(june):
     assert client.post(f"{BOARD}/decisions", data={
         f"decision-{refs[0]}": "refuse", f"reason-{refs[0]}": "Non"}).status_code == 403
     assert cli.digest() == before
+
+
+def test_an_instructor_sees_only_their_departements_lines_messages_and_work(june):
+    client, cli, engine, refs = june
+    at(client, 2021, 6, 14, 10)
+    command(client, "convene")
+    at(client, 2021, 6, 22, 9)
+    command(client, "open")
+    lines = {ref: {"decision": "refuse", "reason": "Non"} for ref in refs}
+    assert _decisions(client, lines).status_code == 200
+    at(client, 2021, 6, 22, 12)
+    command(client, "close")
+    instructor = TestClient(client.app)
+    login(instructor, INSTRUCTOR["29"])
+    board = _text(instructor.get(BOARD).text)
+    assert refs[1] in board and refs[0] not in board and refs[2] not in board  # 29 only
+    assert "Procès-verbal" not in board
+    assert instructor.get(f"{BOARD}/proces-verbal.pdf").status_code == 404
+    mail = instructor.get("/g/bretagne-2021/courriels").text
+    assert f"[{refs[1]}]" in mail and f"[{refs[0]}]" not in mail
+    assert "Convocation" not in mail  # the members' messages are the coordinators' business
+    coordinator_mail = client.get("/g/bretagne-2021/courriels").text
+    assert f"[{refs[0]}]" in coordinator_mail and "Convocation" in coordinator_mail

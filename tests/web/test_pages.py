@@ -384,3 +384,31 @@ def test_the_reports_page_gives_the_monthly_list_and_the_statistics_with_charts(
     login(cantal, campaigns.CANTAL_COORDINATOR)
     assert cantal.get("/g/bretagne-2021/rapports").status_code == 404
     assert cantal.get("/g/bretagne-2021/rapports/laureats-2021-10.csv").status_code == 404
+
+
+def test_an_instructors_dashboard_shows_only_their_departements_work_and_trouble(site, db_url):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import text
+
+    from workflow.db import engine_for
+
+    client, _ = site
+    with engine_for(db_url).begin() as connection:
+        connection.execute(text(
+            "UPDATE outbox SET status = 'dead', last_error = '550 boîte inconnue' "
+            "WHERE reference IN ('BZH-2021-0001', 'BZH-2021-0002')"))
+    clock = lambda: datetime(2022, 1, 5, 9, tzinfo=ZoneInfo("Europe/Paris"))  # noqa: E731
+    client.app.state.settings.clock = clock
+    login(client, INSTRUCTOR["29"])
+    board = _text(client.get("/g/bretagne-2021/").text)
+    trouble = board.split("Courriels en difficulté")[1].split("Dossiers par état")[0]
+    assert "BZH-2021-0002" in trouble and "BZH-2021-0001" not in trouble
+    week = board.split("Cette semaine")[1].split("Courriels en difficulté")[0]
+    assert "BZH-2021-0001" not in week  # the 22's report reminder is not the 29's business
+    other = TestClient(client.app)
+    other.app.state.settings.clock = clock
+    login(other, INSTRUCTOR["22"])
+    assert "BZH-2021-0001" in _text(other.get("/g/bretagne-2021/").text).split(
+        "Cette semaine")[1].split("Courriels en difficulté")[0]
