@@ -196,6 +196,12 @@ def test_the_board_is_used_with_the_keyboard_alone_and_every_page_passes_axe(bro
     failures = {}
     page.goto(f"{base}/connexion")
     failures["connexion ProConnect"] = _violations(page)
+    page.get_by_role("link", name="S'identifier avec ProConnect").click()
+    page.get_by_label("Adresse électronique").fill("inconnu@example.org")
+    page.get_by_role("button", name="Continuer").click()
+    page.wait_for_load_state()
+    assert "ne fait partie de l'équipe" in page.content()
+    failures["pas dans l'équipe"] = _violations(page)
     log_in(page, base, COORDINATOR)
     for name, path in (("sessions", "/g/bretagne-2021/sessions"), ("session prévue", BOARD),
                        ("confirmation", f"{BOARD}/convene"), ("déplacer", f"{BOARD}/move"),
