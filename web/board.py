@@ -168,9 +168,9 @@ async def run_command(request: Request, guichet: str, day: str, command: str) ->
     with unit_of_work(request, guichet) as uow:
         _, actor = member(request, uow.session)
     service = getattr(sessions, SERVICES[command])
-    extra = {"new_day": parse_day(form.get("new_day") or None, "new_day")} if command == "move" \
-        else {}
     try:
+        extra = ({"new_day": parse_day(form.get("new_day") or None, "new_day")}
+                 if command == "move" else {})
         with unit_of_work(request, guichet, write=True) as uow:
             committee = service(uow, day=when, actor=actor.email,
                                 now=request.app.state.settings.clock(), **extra)

@@ -120,6 +120,9 @@ def test_a_command_refused_by_the_rules_says_why_on_its_confirmation_and_changes
     before = cli.digest()
     early = command(client, "open")  # a week early
     assert early.status_code == 409 and "ne peut s'ouvrir qu'à sa date" in _text(early.text)
+    typo = command(client, "move", new_day="31/02/2021")  # said on the confirmation, kept
+    assert typo.status_code == 422 and "n'est pas une date" in _text(typo.text)
+    assert 'value="31/02/2021"' in typo.text
     moved = command(client, "move", new_day="2021-06-01")
     assert moved.status_code == 422 and "doit être dans le futur" in _text(moved.text)
     assert cli.digest() == before
