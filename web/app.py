@@ -187,10 +187,13 @@ async def _http_error(request: Request, error: StarletteHTTPException) -> HTMLRe
     return _error_page(request, error.status_code, said)
 
 
+def status_of(error: Exception) -> int:
+    """The HTTP status of what the services raise: bad input 422, a refusal 409 (exit 2, 1)."""
+    return {1: 409, 2: 422}.get(exit_code(error), 409)
+
+
 async def _refusal(request: Request, error: Exception) -> HTMLResponse:
-    status = {1: 409, 2: 422}.get(exit_code(error), 409)
-    if isinstance(error, NotFound):
-        status = 404
+    status = 404 if isinstance(error, NotFound) else status_of(error)
     return _error_page(request, status, message(error))
 
 

@@ -18,7 +18,8 @@ from states.guards import territory
 from states.lifecycle import BY_EVENT, STATE_LABELS
 from states.sessions import SESSION_LABELS, SessionState, allowed_session_commands
 from web.access import Db, member
-from web.app import checked_form, page, redirect, unit_of_work
+from web.app import checked_form, page, redirect, status_of, unit_of_work
+from workflow.sessions import DECISIONS
 
 router = APIRouter()
 
@@ -65,8 +66,7 @@ def _board(request: Request, db: Any, day: str, status: int = 200,
     commands = allowed_session_commands(SessionState(document["state"]))
     return page(request, "board.html.j2", status, guichet=loaded.row, actor=actor, s=document,
                 label=SESSION_LABELS[document["state"]], states=STATE_LABELS,
-                decisions={e: BY_EVENT[e].label for e in ("accept", "request_revision",
-                                                          "refuse", "defer")},
+                decisions={e: BY_EVENT[e].label for e in DECISIONS},
                 commands={c: COMMANDS[c][0] for c in commands} if actor.role == "coordinator"
                 else {}, failed=failed or {}, deciding=document["state"] == "held"
                 and actor.role == "coordinator", whole=territory(actor) is None)
@@ -77,13 +77,17 @@ def session_board(request: Request, guichet: str, day: str, db: Db) -> Response:
     return _board(request, db, day)
 
 
-def _lines(form: dict[str, str], references: list[str]) -> list[Any]:
+def _lines(form: dict[str, str]) -> list[Any]:
+    """The board's lines as posted, in the page's order: one per ``decision-REF`` field."""
     from workflow.sessions import Line
 
     lines = []
-    for ref in references:
+    for key in form:
+        if not key.startswith("decision-"):
+            continue
+        ref = key.removeprefix("decision-")
         version = form.get(f"version-{ref}", "")
-        lines.append(Line(ref, form.get(f"decision-{ref}", ""), {
+        lines.append(Line(ref, form[key], {
             name: form.get(f"{name}-{ref}", "") for name in ("amount", "reason", "session")},
             int(version) if version.isdigit() else None))
     return lines
@@ -91,24 +95,22 @@ def _lines(form: dict[str, str], references: list[str]) -> list[Any]:
 
 @router.post("/g/{guichet}/sessions/{day}/decisions")
 async def decide(request: Request, guichet: str, day: str) -> Response:
-    from workflow import sessions, views
-    from workflow.errors import ComiteError, exit_code, message
+    from workflow import sessions
+    from workflow.errors import ComiteError, message
 
     form = await checked_form(request)
     when = _day(day)
     with unit_of_work(request, guichet) as uow:
         _, actor = member(request, uow.session)
-        references = [line["reference"] for line in views.board(uow.session, when)["agenda"]]
     try:
         with unit_of_work(request, guichet, write=True) as uow:
-            done = sessions.decide(uow, day=when, lines=_lines(form, references),
-                                   actor=actor.email, now=request.app.state.settings.clock())
+            done = sessions.decide(uow, day=when, lines=_lines(form), actor=actor.email,
+                                   now=request.app.state.settings.clock())
             uow.commit()
     except ComiteError as error:
         failed = {"said": message(error), "lines": getattr(error, "errors", {}), "values": form}
         with unit_of_work(request, guichet) as uow:
-            return _board(request, uow.session, day, 422 if exit_code(error) == 2 else 409,
-                          failed)
+            return _board(request, uow.session, day, status_of(error), failed)
     request.session["flash"] = (f"{len(done)} décision(s) enregistrée(s) ; les porteurs en "
                                 "seront informés à la clôture de la séance.")
     return redirect(f"/g/{guichet}/sessions/{when.isoformat()}")
@@ -159,7 +161,7 @@ def _confirm(request: Request, db: Any, day: str, command: str, status: int = 20
 async def run_command(request: Request, guichet: str, day: str, command: str) -> Response:
     from workflow import sessions
     from workflow.clock import parse_day
-    from workflow.errors import ComiteError, exit_code, message
+    from workflow.errors import ComiteError, message
 
     form = await checked_form(request)
     if command not in COMMANDS:
@@ -177,8 +179,8 @@ async def run_command(request: Request, guichet: str, day: str, command: str) ->
             uow.commit()
     except ComiteError as error:
         with unit_of_work(request, guichet) as uow:
-            return _confirm(request, uow.session, day, command,
-                            422 if exit_code(error) == 2 else 409, message(error), form)
+            return _confirm(request, uow.session, day, command, status_of(error),
+                            message(error), form)
     request.session["flash"] = (f"Session du {committee.day:%d/%m/%Y} : "
                                 f"{SESSION_LABELS[committee.state]}.")
     return redirect(f"/g/{guichet}/sessions/{committee.day.isoformat()}")

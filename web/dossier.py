@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 
 from states.lifecycle import BY_EVENT, STATE_LABELS
 from web.access import Db, member, readable
-from web.app import checked_form, page, redirect, unit_of_work
+from web.app import checked_form, page, redirect, status_of, unit_of_work
 
 router = APIRouter()
 MAX_FILE = 1_000_000  # a revised form or a report is a few kilobytes
@@ -25,18 +25,20 @@ MAX_FILE = 1_000_000  # a revised form or a report is a few kilobytes
 def _page(request: Request, db: Any, reference: str, status: int = 200,
           failed: dict[str, Any] | None = None) -> Response:
     from notifications.outbox import STATUS_LABELS
-    from states.sessions import SESSION_LABELS
     from workflow import events, views
 
     loaded, actor = member(request, db)
     document = readable(db, actor, reference)
     now = request.app.state.settings.clock()
     offered = events.choices(db, document["reference"], actor.email, now)
-    sessions = [{**s, "label": SESSION_LABELS[s["state"]]} for s in views.session_list(db, loaded)]
+    # the sessions to choose from, read only when a form offered asks for one
+    asks = any("session" in c.rule.needs and c.permitted and not c.reasons for c in offered)
+    sessions = [s for s in views.session_list(db, loaded) if s["state"] == "planned"] if asks \
+        else []
     return page(request, "dossier.html.j2", status, guichet=loaded.row, actor=actor,
                 dossier=document, assessment=views.assessment(db, document["reference"]),
                 states=STATE_LABELS, choices=offered, failed=failed or {},
-                sessions=[s for s in sessions if s["state"] == "planned"],
+                sessions=sessions,
                 messages=[{**m, "label": STATUS_LABELS[m["status"]]} for m in views.outbox(
                     db, loaded, reference=document["reference"], recipient=document["owner"])])
 
@@ -91,7 +93,7 @@ def _fire(request: Request, guichet: str, reference: str, event: str, form: dict
 @router.post("/g/{guichet}/dossiers/{reference}/evenements/{event}")
 async def fire(request: Request, guichet: str, reference: str, event: str) -> Response:
     from states.refusal import EventRefused
-    from workflow.errors import ComiteError, Conflict, InvalidInput, exit_code, message
+    from workflow.errors import ComiteError, Conflict, InvalidInput, message
 
     form = await checked_form(request)
     if event not in BY_EVENT:
@@ -106,8 +108,7 @@ async def fire(request: Request, guichet: str, reference: str, event: str) -> Re
                   "field": getattr(error, "field", None) if isinstance(error, InvalidInput)
                   else None, "conflict": isinstance(error, Conflict)}
         with unit_of_work(request, guichet) as uow:  # the dossier as it is now
-            return _page(request, uow.session, reference, 422 if exit_code(error) == 2 else 409,
-                         failed)
+            return _page(request, uow.session, reference, status_of(error), failed)
     request.session["flash"] = (f"{done.reference} : {BY_EVENT[event].label}, le dossier est "
                                 f"maintenant « {STATE_LABELS[done.state]} ».")
     return redirect(f"/g/{guichet}/dossiers/{done.reference}")

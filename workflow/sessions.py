@@ -13,7 +13,7 @@ from sqlmodel import select
 from states.sessions import SESSION_RULES, SessionState, session_refusal
 from workflow import context, due, messages, minutes
 from workflow.db import UnitOfWork
-from workflow.errors import ComiteError, Conflict, InvalidInput, Refused
+from workflow.errors import ComiteError, Conflict, InvalidInput, Refused, message
 from workflow.french import time_fr
 from workflow.models import Audit, CommitteeSession, Staff
 from workflow.records import Outbox
@@ -280,7 +280,7 @@ def decide(uow: UnitOfWork, *, day: date | None, lines: list[Line], actor: str |
             with uow.session.begin_nested():
                 done.append(getattr(events, line.event)(uow, asked, **arguments))
         except (ComiteError, EventRefused) as error:
-            errors[line.reference] = str(getattr(error, "message", error))
+            errors[line.reference] = message(error)
     if errors:
         uow.messages.clear()  # nothing of a refused agenda may be sent
         raise AgendaRefused(committee.day, errors)

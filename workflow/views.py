@@ -245,14 +245,19 @@ def dossier_page(session: Session, *, sort: str = "reference", descending: bool 
     return [_summary(row, days) for row in rows], int(total)
 
 
-def session_list(session: Session, loaded: context.Loaded | None = None) -> list[dict[str, Any]]:
-    loaded = loaded or context.guichet(session)
-    sessions = select(CommitteeSession).where(CommitteeSession.guichet_id == loaded.id)
-    sizes = dict(session.exec(
+def _agenda_sizes(session: Session, loaded: context.Loaded) -> dict[int, int]:
+    """How many dossiers each of the guichet's sessions has on its agenda, by session id."""
+    return dict(session.exec(
         select(AgendaItem.session_id, func.count())
         .join(CommitteeSession, CommitteeSession.id == AgendaItem.session_id)  # type: ignore[arg-type]
         .where(CommitteeSession.guichet_id == loaded.id)
         .group_by(AgendaItem.session_id)).all())  # type: ignore[arg-type]
+
+
+def session_list(session: Session, loaded: context.Loaded | None = None) -> list[dict[str, Any]]:
+    loaded = loaded or context.guichet(session)
+    sessions = select(CommitteeSession).where(CommitteeSession.guichet_id == loaded.id)
+    sizes = _agenda_sizes(session, loaded)
     rows = session.exec(sessions.order_by(CommitteeSession.day)).all()  # type: ignore[arg-type]
     return [
         {"date": s.day.isoformat(), "state": s.state, "agenda_size": sizes.get(s.id or 0, 0),
@@ -393,13 +398,16 @@ def board(session: Session, day: date, *, department: str | None = None) -> dict
 
     loaded = context.guichet(session)
     committee = context.session_on(session, loaded, day, field="DATE")
-    pools: dict[str, dict[str, Any]] = {}
+    pools: dict[str | None, dict[str, Any]] = {}  # each envelope the lines draw on, read once
     lines = []
     for item, d in context.agenda(session, committee):
         if department is not None and d.department != department:
             continue
-        left, name = context.room(session, loaded, d.measure)
-        pools.setdefault(name, {"name": name, "remaining_eur": eur_json(left)})
+        pool, _ = context.pool_measures(loaded, d.measure)
+        if pool not in pools:
+            left, name = context.room(session, loaded, d.measure)
+            pools[pool] = {"name": name, "remaining_eur": eur_json(left)}
+        name = pools[pool]["name"]
         flat = forfait(loaded, d)
         lines.append({
             "position": item.position, "reference": d.reference, "version": d.version,
@@ -425,7 +433,7 @@ def board(session: Session, day: date, *, department: str | None = None) -> dict
 
 def next_sessions(session: Session, loaded: context.Loaded, today: date) -> list[dict[str, Any]]:
     """The sessions still to come, with the size of their agenda and the day it closes."""
-    sizes = {row["date"]: row["agenda_size"] for row in session_list(session, loaded)}
+    sizes = _agenda_sizes(session, loaded)
     rows = session.exec(select(CommitteeSession).where(
         CommitteeSession.guichet_id == loaded.id, CommitteeSession.day >= today,
         CommitteeSession.state.in_(["planned", "convened", "held"]))  # type: ignore[attr-defined]
@@ -435,6 +443,6 @@ def next_sessions(session: Session, loaded: context.Loaded, today: date) -> list
         seen = context.view(loaded, row)
         assert seen is not None
         shown_.append({"date": row.day.isoformat(), "state": row.state,
-                       "agenda_size": sizes.get(row.day.isoformat(), 0),
+                       "agenda_size": sizes.get(row.id or 0, 0),
                        "agenda_closes_on": seen.agenda_closes_on.isoformat()})
     return shown_
