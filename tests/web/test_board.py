@@ -49,6 +49,14 @@ def command(client: TestClient, name: str, **fields: str):
                                                **fields})
 
 
+def sitting(client: TestClient) -> None:
+    """The June session convened a week ahead, then opened on its day."""
+    at(client, 2021, 6, 14, 10)
+    command(client, "convene")
+    at(client, 2021, 6, 22, 9)
+    command(client, "open")
+
+
 def _decisions(client: TestClient, lines: dict[str, dict[str, str]]):
     page = client.get(BOARD).text
     data = dict(re.findall(r'type="hidden" name="(csrf|version-[\w-]+)" value="([^"]*)"', page))
@@ -137,10 +145,7 @@ def test_a_command_refused_by_the_rules_says_why_on_its_confirmation_and_changes
 
 def test_only_a_coordinator_decides_and_commands_a_session(june):
     client, cli, _, refs = june
-    at(client, 2021, 6, 14, 10)
-    command(client, "convene")
-    at(client, 2021, 6, 22, 9)
-    command(client, "open")
+    sitting(client)
     instructor = TestClient(client.app)
     login(instructor, INSTRUCTOR["22"])
     page = instructor.get(BOARD).text
@@ -158,10 +163,7 @@ def test_only_a_coordinator_decides_and_commands_a_session(june):
 
 def test_an_instructor_sees_only_their_departements_lines_messages_and_work(june):
     client, cli, engine, refs = june
-    at(client, 2021, 6, 14, 10)
-    command(client, "convene")
-    at(client, 2021, 6, 22, 9)
-    command(client, "open")
+    sitting(client)
     lines = {ref: {"decision": "refuse", "reason": "Non"} for ref in refs}
     assert _decisions(client, lines).status_code == 200
     at(client, 2021, 6, 22, 12)

@@ -33,6 +33,11 @@ def _token(client: TestClient, url: str = "/connexion") -> str:
     return found.group(1)
 
 
+def section(page: str, title: str, following: str) -> str:
+    """The text of a page between the heading ``title`` and the next one, ``following``."""
+    return page.split(title)[1].split(following)[0]
+
+
 def login(client: TestClient, email: str) -> None:
     answer = client.post("/connexion", data={"csrf": _token(client), "email": email},
                          follow_redirects=False)
@@ -241,10 +246,10 @@ def test_the_dashboard_shows_the_weeks_work_and_the_messages_in_trouble(site, db
         "Europe/Paris"))
     login(client, COORDINATOR)
     board = _text(client.get("/g/bretagne-2021/").text)
-    week = board.split("Cette semaine")[1].split("Courriels en difficulté")[0]
+    week = section(board, "Cette semaine", "Courriels en difficulté")
     assert "rappel de rapport trimestriel" in week and "BZH-2021-0001" in week
     assert "2021-Q4" in week
-    trouble = board.split("Courriels en difficulté")[1].split("Dossiers par état")[0]
+    trouble = section(board, "Courriels en difficulté", "Dossiers par état")
     assert "550 boîte inconnue" in trouble and "abandonné" in trouble
     cantal = TestClient(client.app)
     cantal.app.state.settings.clock = client.app.state.settings.clock
@@ -347,7 +352,7 @@ def test_the_dashboard_shows_the_envelope_by_measure_and_the_next_sessions_with_
         "Europe/Paris"))
     login(client, COORDINATOR)
     board = _text(client.get("/g/bretagne-2021/").text)
-    by_measure = board.split("Engagé par mesure")[1].split("Cette semaine")[0]
+    by_measure = section(board, "Engagé par mesure", "Cette semaine")
     assert "3c 1 30 000,00 €" in by_measure
     coming = board.split("Prochaines sessions du comité")[1]
     assert "14 septembre 2021 prévue 0 7 septembre 2021" in coming
@@ -403,12 +408,12 @@ def test_an_instructors_dashboard_shows_only_their_departements_work_and_trouble
     client.app.state.settings.clock = clock
     login(client, INSTRUCTOR["29"])
     board = _text(client.get("/g/bretagne-2021/").text)
-    trouble = board.split("Courriels en difficulté")[1].split("Dossiers par état")[0]
+    trouble = section(board, "Courriels en difficulté", "Dossiers par état")
     assert "BZH-2021-0002" in trouble and "BZH-2021-0001" not in trouble
-    week = board.split("Cette semaine")[1].split("Courriels en difficulté")[0]
+    week = section(board, "Cette semaine", "Courriels en difficulté")
     assert "BZH-2021-0001" not in week  # the 22's report reminder is not the 29's business
     other = TestClient(client.app)
     other.app.state.settings.clock = clock
     login(other, INSTRUCTOR["22"])
-    assert "BZH-2021-0001" in _text(other.get("/g/bretagne-2021/").text).split(
-        "Cette semaine")[1].split("Courriels en difficulté")[0]
+    assert "BZH-2021-0001" in section(_text(other.get("/g/bretagne-2021/").text),
+                                      "Cette semaine", "Courriels en difficulté")
