@@ -36,12 +36,12 @@ STATES = "ARRAY['submitted','instruction','accepted','follow_up','completed','wi
 FILL = f"""
 INSERT INTO dossier (guichet_id, reference, revision, state, version, measure, department,
     applicant_name, applicant_kind, siren, title, title_key, owner_email, total_cost_cents,
-    requested_cents, awarded_cents, end_date, form, submitted_at, updated_at)
+    requested_cents, awarded_cents, end_date, form, submitted_at, updated_at, link_key)
 SELECT g.id, g.reference_prefix || '-' || n, 1,
     CASE WHEN n % 1000 = 0 THEN 'committee' ELSE ({STATES})[1 + n % 7] END, 1,
     (ARRAY['3a','3b','3c'])[1 + n % 3], (ARRAY['22','29','35','56'])[1 + n % 4],
     'Commune ' || n, 'commune', '212900096', 'Projet ' || n, 'projet ' || n, 'o@example.org',
-    2000000, 1500000, 1000, DATE '2022-06-30', '{{}}', now(), now()
+    2000000, 1500000, 1000, DATE '2022-06-30', '{{}}', now(), now(), md5(random()::text)
 FROM guichet AS g, generate_series(1, :count) AS n;
 INSERT INTO due_work (guichet_id, key, kind, dossier_id, period, due_at, status)
 SELECT guichet_id, concat_ws(chr(58), 'report_reminder', id, '-', '2022-Q1'), 'report_reminder',

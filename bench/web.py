@@ -60,13 +60,13 @@ def base(folder: Path, count: int):
             INSERT INTO dossier (guichet_id, reference, revision, state, version, measure,
                 department, applicant_name, applicant_kind, siren, title, title_key, owner_email,
                 total_cost_cents, requested_cents, end_date, form, submitted_at, updated_at,
-                population)
+                population, link_key)
             SELECT 'bretagne-2021', printf('BZH-2021-%05d', i), 1, 'instruction', 1,
                 (CASE i % 3 WHEN 0 THEN '3a' WHEN 1 THEN '3b' ELSE '3c' END),
                 (CASE i % 4 WHEN 0 THEN '22' WHEN 1 THEN '29' WHEN 2 THEN '35' ELSE '56' END),
                 'Commune ' || i, 'commune', '212900096', 'Projet ' || i, 'projet ' || i,
                 'o@example.org', 2000000, 1500000, '2022-06-30', '{form}',
-                '2021-05-03 08:00:00', '2021-05-03 08:00:00', 1200 FROM n"""),
+                '2021-05-03 08:00:00', '2021-05-03 08:00:00', 1200, hex(randomblob(9)) FROM n"""),
             {"count": count})
         connection.execute(text("""
             INSERT INTO audit (guichet_id, dossier_id, action, event, from_state, to_state, at,

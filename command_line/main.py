@@ -113,7 +113,7 @@ def writing(fn: Callable[[Any], Any]) -> Any:
     from workflow.db import UnitOfWork
 
     with UnitOfWork(settings().engine, write=True, render=render,
-                    guichet=settings().guichet_id) as uow:
+                    guichet=settings().guichet_id, channel="cli") as uow:
         result = fn(uow)
         uow.commit()
         return result

@@ -67,6 +67,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "report_received": _dossier(period="2021-Q4", percent_done=60),
     "completed": _dossier(),
     "withdrawn": _dossier(),
+    "owner_link": _dossier(link="https://comite.example.org/lien/exemple",
+                           link_until=date(2021, 12, 31)),
     "session_moved": _dossier(**_SESSION),
     "report_due": _dossier(**_REPORT),
     "report_overdue": _dossier(**_REPORT),

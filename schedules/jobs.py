@@ -49,7 +49,7 @@ def _months(first: date, last: date) -> list[tuple[int, int]]:
 def ensure_monthly_lists(engine: Engine, *, now: datetime, guichet: str | None = None) -> None:
     """The month-end list is due work too: for each guichet, one row per month since it was
     loaded (``guichet`` names one, else every guichet of the base)."""
-    with UnitOfWork(engine, write=True, guichet=guichet) as uow:
+    with UnitOfWork(engine, write=True, guichet=guichet, channel="scheduler") as uow:
         wanted = []
         for loaded in context.every_guichet(uow.session):
             today = loaded.today(now)
@@ -169,7 +169,7 @@ def _of(query: Any, guichet: str | None) -> Any:
 
 
 def expire_stale(engine: Engine, *, now: datetime, guichet: str | None = None) -> int:
-    with UnitOfWork(engine, write=True) as uow:
+    with UnitOfWork(engine, write=True, channel="scheduler") as uow:
         result = uow.session.execute(_of(
             update(DueWork)
             .where(col(DueWork.status) == "pending", col(DueWork.kind) != "monthly_list",
@@ -191,7 +191,7 @@ JOBS: dict[str, Job] = {
 
 def _run_one(engine: Engine, render: Renderer, row_id: int, now: datetime) -> str | None:
     """Claim one row and do its work in the same transaction; None if another tick took it."""
-    with UnitOfWork(engine, write=True, render=render) as uow:
+    with UnitOfWork(engine, write=True, render=render, channel="scheduler") as uow:
         # SKIP LOCKED: a row another process is working on is passed over at once, not waited
         # for; once that process commits, the row is done and no longer matches.
         row = uow.session.exec(
@@ -218,7 +218,7 @@ def _fail(engine: Engine, row_id: int, now: datetime, error: Exception) -> str |
     from notifications.render import one_line
 
     said = one_line(f"{type(error).__name__}: {error}")[:500]
-    with UnitOfWork(engine, write=True) as uow:
+    with UnitOfWork(engine, write=True, channel="scheduler") as uow:
         row = uow.session.exec(select(DueWork).where(col(DueWork.id) == row_id,
                                                      col(DueWork.status) == "pending")).first()
         if row is None:

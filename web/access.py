@@ -45,15 +45,17 @@ def member(request: Request, db: Any) -> tuple[Any, Actor]:
     return loaded, actor
 
 
-def readable(db: Any, actor: Actor, reference: str) -> dict[str, Any]:
-    """The dossier document, if this person may read it; else 404, as if it did not exist."""
-    from workflow import views
+def dossier_of(request: Request, db: Any, reference: str) -> tuple[Any, Any, Actor]:
+    """The dossier of the URL with its guichet and who asks, read in one statement, if this
+    person is on the team and may read it; else 404, as if it did not exist."""
+    from workflow import context
     from workflow.errors import InvalidInput
 
+    email = person(request)
     try:
-        document = views.dossier(db, reference)
-    except InvalidInput:  # no such dossier, or another guichet's: the same 404
+        loaded, dossier, actor = context.for_event(db, reference, email)
+    except InvalidInput:  # no such dossier, another guichet's, not on this guichet's team
         raise HTTPException(404) from None
-    if not may_read(actor, document["department"]):
+    if actor.role == "owner" or not may_read(actor, dossier.department):
         raise HTTPException(404)  # another territory: as if it did not exist
-    return document
+    return loaded, dossier, actor

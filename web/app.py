@@ -94,6 +94,7 @@ def templates(settings: WebSettings) -> Jinja2Templates:
     found = Jinja2Templates(directory=HERE / "templates")
     # the templates are *.html.j2: Starlette's default would not escape them
     found.env.autoescape = True
+    found.env.auto_reload = False  # compiled once per process: no file checked at each page
     found.env.filters.update(FILTERS)
     found.env.filters["euros"] = lambda text: eur_fr(parse_eur(text))
     found.env.filters["cents"] = eur_fr
@@ -163,7 +164,7 @@ def unit_of_work(request: Request, guichet: str | None = None, *, write: bool = 
     from workflow.db import UnitOfWork
 
     return UnitOfWork(request.app.state.settings.engine, write=write,
-                      render=render if write else None, guichet=guichet)
+                      render=render if write else None, guichet=guichet, channel="web")
 
 
 TITLES = {400: "Requête invalide", 401: "Connexion nécessaire", 403: "Accès refusé",

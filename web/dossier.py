@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
 from states.lifecycle import BY_EVENT, STATE_LABELS
-from web.access import Db, member, readable
+from web.access import Db, dossier_of
 from web.app import checked_form, page, redirect, status_of, unit_of_work
 
 router = APIRouter()
@@ -27,16 +27,15 @@ def _page(request: Request, db: Any, reference: str, status: int = 200,
     from notifications.outbox import STATUS_LABELS
     from workflow import events, views
 
-    loaded, actor = member(request, db)
-    document = readable(db, actor, reference)
-    now = request.app.state.settings.clock()
-    offered = events.choices(db, document["reference"], actor.email, now)
+    loaded, found, actor = dossier_of(request, db, reference)
+    document = views.dossier_document(db, loaded, found)
+    offered = events.choices(db, loaded, found, actor, request.app.state.settings.clock())
     # the sessions to choose from, read only when a form offered asks for one
     asks = any("session" in c.rule.needs and c.permitted and not c.reasons for c in offered)
     sessions = [s for s in views.session_list(db, loaded) if s["state"] == "planned"] if asks \
         else []
     return page(request, "dossier.html.j2", status, guichet=loaded.row, actor=actor,
-                dossier=document, assessment=views.assessment(db, document["reference"]),
+                dossier=document, assessment=views.assessment(loaded, found),
                 states=STATE_LABELS, choices=offered, failed=failed or {},
                 sessions=sessions,
                 messages=[{**m, "label": STATUS_LABELS[m["status"]]} for m in views.outbox(
@@ -99,8 +98,7 @@ async def fire(request: Request, guichet: str, reference: str, event: str) -> Re
     if event not in BY_EVENT:
         raise HTTPException(404)
     with unit_of_work(request, guichet) as uow:
-        _, actor = member(request, uow.session)
-        readable(uow.session, actor, reference)  # another territory: 404, nothing tried
+        _, _, actor = dossier_of(request, uow.session, reference)  # else 404, nothing tried
     try:
         done = _fire(request, guichet, reference, event, form, await _upload(request), actor.email)
     except (ComiteError, EventRefused) as error:

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, func
+from sqlalchemy import and_, bindparam, func
 from sqlmodel import Session, col, select
 
 from states.guards import Actor, SessionView
@@ -188,35 +188,41 @@ def who(email: str, person: Staff | None, dossier: Dossier | None) -> Actor:
                        field="--actor")
 
 
+# The first read of every event and of a dossier's page, built once: building a statement of
+# three entities costs more than running it.
+_FOR_EVENT = (
+    select(Dossier, Guichet, Staff)
+    .join(Guichet, col(Guichet.id) == col(Dossier.guichet_id))
+    .outerjoin(Staff, and_(col(Staff.guichet_id) == col(Guichet.id),
+                           func.lower(Staff.email) == bindparam("email"), col(Staff.active)))
+    .where(col(Dossier.reference) == bindparam("reference"))
+)
+# FOR NO KEY UPDATE on PostgreSQL: it queues the guichet's decisions one after another, yet lets
+# another transaction insert rows that refer to the guichet (audit, outbox, due work take a KEY
+# SHARE lock on it): with FOR UPDATE, a decision holding the guichet and waiting for a dossier
+# would deadlock with an event holding that dossier and inserting its audit row.
+_LOCK_GUICHET = (
+    select(Guichet.id)
+    .where(col(Guichet.id) == select(Dossier.guichet_id)
+           .where(col(Dossier.reference) == bindparam("reference")).scalar_subquery())
+    .with_for_update(key_share=True)
+)
+
+
 def for_event(session: Session, reference: str, email: str | None, *,
               lock_guichet: bool = False) -> tuple[Loaded, Dossier, Actor]:
     """The guichet, the dossier and who acts, read in one statement: an event's first read."""
-    email = acting_email(email)
-    query = (
-        select(Dossier, Guichet, Staff)
-        .join(Guichet, col(Guichet.id) == col(Dossier.guichet_id))
-        .outerjoin(Staff, and_(col(Staff.guichet_id) == col(Guichet.id),
-                               func.lower(Staff.email) == email, col(Staff.active)))
-        .where(Dossier.reference == normal_reference(reference))
-    )
+    asked = {"email": acting_email(email), "reference": normal_reference(reference)}
     if lock_guichet:
         # First, on its own: once the lock is ours, the read below sees what the previous holder
         # committed (a second identical decision is then refused, not merely in conflict).
-        owner = (select(Dossier.guichet_id)
-                 .where(Dossier.reference == normal_reference(reference)).scalar_subquery())
-        # FOR NO KEY UPDATE on PostgreSQL: it queues the guichet's decisions one after another,
-        # yet lets another transaction insert rows that refer to the guichet (audit, outbox,
-        # due work take a KEY SHARE lock on it): with FOR UPDATE, a decision holding the
-        # guichet and waiting for a dossier would deadlock with an event holding that dossier
-        # and inserting its audit row.
-        session.exec(select(Guichet.id).where(Guichet.id == owner)
-                     .with_for_update(key_share=True)).first()
-    found = session.exec(query).first()
+        session.exec(_LOCK_GUICHET, params=asked).first()
+    found = session.exec(_FOR_EVENT, params=asked).first()
     if found is None:
         raise unknown_dossier(session, reference)
     dossier, row, person = found
     in_scope(session, row.id, f"le dossier {dossier.reference}")
-    return Loaded(row), dossier, who(email, person, dossier)
+    return Loaded(row), dossier, who(asked["email"], person, dossier)
 
 
 def require_coordinator(who: Actor) -> None:

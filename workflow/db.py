@@ -95,6 +95,20 @@ def create_schema(engine: Engine) -> None:
     from workflow import records  # noqa: F401  (the engine's own tables, registered too)
 
     SQLModel.metadata.create_all(engine)
+    with Session(engine) as session:  # what migration 0006 puts in: the key of the owners' links
+        import secrets
+
+        insert_new(session, models.SiteSecret, [
+            {"name": "owner_links", "value": secrets.token_urlsafe(32)}], unique="name")
+        session.commit()
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_channel(session: Session, _context: Any, _instances: Any) -> None:
+    """Every audit row says how its action came (the unit of work's channel): one place."""
+    for row in session.new:
+        if isinstance(row, models.Audit) and row.channel is None:
+            row.channel = session.info.get("channel")
 
 
 @dataclass
@@ -130,13 +144,15 @@ class UnitOfWork:
     write: bool = False
     render: Renderer | None = None
     guichet: str | None = None
+    channel: str | None = None  # how the work came: cli, web, scheduler (the audit says it)
     session: Session = field(init=False)
     messages: list[PendingMessage] = field(default_factory=list)
 
     def __enter__(self) -> UnitOfWork:
         bind = self.engine.execution_options(comite_write=True) if self.write else self.engine
         self.session = Session(bind=bind, expire_on_commit=False, autoflush=True,
-                               info={"guichet": self.guichet, "write": self.write})
+                               info={"guichet": self.guichet, "write": self.write,
+                                     "channel": self.channel})
         self.session.begin()
         return self
 

@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from schedules.calendar import report_due, report_periods
+from states.guards import Actor
 from states.lifecycle import COMMITTED, RULES, DossierState, Rule
 from states.machine import permitted, standing
 from states.money import eur_json
@@ -52,12 +53,13 @@ class Choice:
     reasons: tuple[str, ...]  # what stops it now, in the guards' words (empty: it may be tried)
 
 
-def choices(session: Any, reference: str, email: str, now: datetime) -> list[Choice]:
-    """The events of the dossier's state in table order, each with what stops ``email`` now.
+def choices(session: Any, loaded: context.Loaded, dossier: Dossier, who: Actor,
+            now: datetime) -> list[Choice]:
+    """The events of ``dossier``'s state in table order, each with what stops ``who`` now
+    (the three as `context.for_event` read them).
 
     Only the guards that need no input are judged here; the event itself judges the rest."""
-    loaded, dossier, who = context.for_event(session, reference, email)
-    ctx = snapshot(session, loaded, dossier, who, Request(reference, email, now))
+    ctx = snapshot(session, loaded, dossier, who, Request(dossier.reference, who.email, now))
     state = DossierState(dossier.state)
     return [Choice(rule, permitted(rule, ctx), tuple(standing(rule, ctx)))
             for rule in RULES if state in rule.sources]

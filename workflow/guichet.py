@@ -123,11 +123,14 @@ class CommitteeSettings(_Strict):
 
 
 class WebSettings(_Strict):
-    """How staff log in: ProConnect, the State's OpenID Connect federation. The client secret is
-    never in this file: it comes from COMITE_PROCONNECT_SECRET."""
+    """How staff log in (ProConnect, the State's OpenID Connect federation: the client secret is
+    never in this file, it comes from COMITE_PROCONNECT_SECRET), and how owners reach the site."""
 
     proconnect_url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None  # discovery
     proconnect_client_id: Line | None = None
+    # The site's address as owners reach it (the links in their emails); COMITE_PUBLIC_URL wins.
+    public_url: Annotated[str, Field(pattern=r"^https?://[^\s/]+(/\S*)?$")] | None = None
+    link_days: Annotated[int, Field(ge=1, le=366)] = 120  # how long an emailed link opens
 
 
 class DepartmentEntry(_Strict):

@@ -70,10 +70,14 @@ def agreement_document(loaded: Loaded, context: dict[str, Any]) -> tuple[str, st
 def to_owner(uow: UnitOfWork, loaded: Loaded, dossier: Dossier, template: str, *, key: str,
              now: datetime, held_for: CommitteeSession | None = None,
              attachment: tuple[str, str] | None = None, **extra: Any) -> None:
+    """A message to the dossier's owner; it carries a fresh link to the dossier's page."""
+    from workflow.links import link
+
     uow.queue(
         PendingMessage(
             template=template,
-            context=dossier_context(loaded, dossier, **extra),
+            context=dossier_context(loaded, dossier, **link(uow.session, loaded, dossier, now),
+                                    **extra),
             recipient=dossier.owner_email,
             dedup_key=f"{key}:{dossier.owner_email}",
             reference=dossier.reference,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -125,6 +126,8 @@ class Dossier(SQLModel, table=True):
     submitted_at: datetime = _utc()
     updated_at: datetime = _utc()
     ds_number: str | None = Field(default=None, unique=True)
+    # What the owner's links carry: a new one revokes every link sent so far (workflow.links).
+    link_key: str | None = Field(default_factory=lambda: secrets.token_urlsafe(12))
 
 
 class AgendaItem(SQLModel, table=True):
@@ -152,6 +155,7 @@ class Audit(SQLModel, table=True):
     actor: str
     reason: str | None = None
     data: dict[str, Any] = _json()
+    channel: str | None = None  # cli, web, scheduler: set by the unit of work (workflow.db)
 
 
 class Report(SQLModel, table=True):
@@ -165,3 +169,11 @@ class Report(SQLModel, table=True):
     status: str
     companies: list[dict[str, Any]] = _json()
     received_at: datetime = _utc()
+
+
+class SiteSecret(SQLModel, table=True):
+    """The base's own secrets, made by its migrations: the key that signs the owners' links."""
+
+    __tablename__ = "site_secret"
+    name: str = Field(primary_key=True)
+    value: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
 from states.lifecycle import COMMITTED, DossierState, allowed_events
@@ -128,13 +128,22 @@ def dossier(session: Session, reference: str) -> dict[str, Any]:
     if row is None:
         raise context.unknown_dossier(session, reference)
     context.in_scope(session, row.guichet_id, f"le dossier {row.reference}")
-    tz = row.guichet_timezone
-    days = {row.session_id: row.session_day} if row.session_id is not None else {}
-    audits, reports_table = table(Audit), table(Report)
-    history = session.execute(select(audits).where(audits.c.dossier_id == row.id)
-                              .order_by(audits.c.id)).all()
-    reports = session.execute(select(reports_table).where(reports_table.c.dossier_id == row.id)
-                              .order_by(reports_table.c.period)).all()
+    return document(session, row, row.guichet_timezone, row.session_day)
+
+
+def dossier_document(session: Session, loaded: context.Loaded, dossier: Dossier) -> dict[str, Any]:
+    """The document of a dossier already read with its guichet (`context.for_event`)."""
+    committee = (session.get(CommitteeSession, dossier.session_id)
+                 if dossier.session_id is not None else None)
+    return document(session, dossier, loaded.tz, committee.day if committee else None)
+
+
+def document(session: Session, row: Any, tz: str, session_day: date | None) -> dict[str, Any]:
+    """The dossier ``row`` (a table row or a Dossier, read by the caller) as `dossier show`
+    prints it, with its history and reports (two statements)."""
+    days = {row.session_id: session_day} if session_day is not None else {}
+    history = session.execute(_HISTORY, {"dossier": row.id}).all()
+    reports = session.execute(_REPORTS, {"dossier": row.id}).all()
     return {
         **_summary(row, days),
         "revision": row.revision,
@@ -165,6 +174,12 @@ def table(model: Any) -> Any:
     """The Core table behind a model, for reads that need no ORM object."""
     return model.__table__
 
+
+# A dossier's history and reports, built once (every dossier page and `dossier show` reads them).
+_HISTORY = (select(table(Audit)).where(table(Audit).c.dossier_id == bindparam("dossier"))
+            .order_by(table(Audit).c.id))
+_REPORTS = (select(table(Report)).where(table(Report).c.dossier_id == bindparam("dossier"))
+            .order_by(table(Report).c.period))
 
 def _summary(row: Any, days: dict[int, date]) -> dict[str, Any]:
     day = days.get(row.session_id) if row.session_id is not None else None
@@ -254,16 +269,21 @@ def _agenda_sizes(session: Session, loaded: context.Loaded) -> dict[int, int]:
         .group_by(AgendaItem.session_id)).all())  # type: ignore[arg-type]
 
 
+_SESSIONS = (
+    select(CommitteeSession.day, CommitteeSession.state, CommitteeSession.moved_from,
+           func.count(AgendaItem.dossier_id))  # type: ignore[arg-type, call-overload]
+    .outerjoin(AgendaItem, AgendaItem.session_id == CommitteeSession.id)  # type: ignore[arg-type]
+    .where(CommitteeSession.guichet_id == bindparam("guichet"))
+    .group_by(CommitteeSession.id).order_by(CommitteeSession.day))
+
+
 def session_list(session: Session, loaded: context.Loaded | None = None) -> list[dict[str, Any]]:
+    """The guichet's sessions by date, each with the size of its agenda (one statement)."""
     loaded = loaded or context.guichet(session)
-    sessions = select(CommitteeSession).where(CommitteeSession.guichet_id == loaded.id)
-    sizes = _agenda_sizes(session, loaded)
-    rows = session.exec(sessions.order_by(CommitteeSession.day)).all()  # type: ignore[arg-type]
-    return [
-        {"date": s.day.isoformat(), "state": s.state, "agenda_size": sizes.get(s.id or 0, 0),
-         "moved_from": s.moved_from.isoformat() if s.moved_from else None}
-        for s in rows
-    ]
+    rows = session.exec(_SESSIONS, params={"guichet": loaded.id}).all()
+    return [{"date": day.isoformat(), "state": state, "agenda_size": int(size),
+             "moved_from": moved_from.isoformat() if moved_from else None}
+            for day, state, moved_from, size in rows]
 
 
 def session_show(session: Session, day: date) -> dict[str, Any]:
@@ -347,6 +367,10 @@ def messages_in_trouble(session: Session, loaded: context.Loaded, *,
     return outbox(session, loaded, statuses=("dead", "retrying"), department=department)
 
 
+_MESSAGE_COLUMNS = ("id", "recipient", "subject", "status", "attempts", "reference", "last_error",
+                    "created_at", "sent_at")
+
+
 def outbox(session: Session, loaded: context.Loaded, status: str | None = None,
            statuses: tuple[str, ...] = (), *, reference: str | None = None,
            recipient: str | None = None, department: str | None = None) -> list[dict[str, Any]]:
@@ -355,38 +379,36 @@ def outbox(session: Session, loaded: context.Loaded, status: str | None = None,
     error."""
     from workflow.records import Outbox
 
-    query = select(Outbox).where(Outbox.guichet_id == loaded.id)
+    # the columns a list shows (not each message's text, HTML and invitation), on the table
+    messages = table(Outbox)
+    query = select(*(messages.c[name] for name in _MESSAGE_COLUMNS)).where(
+        messages.c.guichet_id == loaded.id)
     if department is not None:
-        query = query.join(Dossier, (Dossier.reference == Outbox.reference)  # type: ignore[arg-type]
-                           & (Dossier.guichet_id == Outbox.guichet_id)).where(
-            Dossier.department == department)
+        dossiers = table(Dossier)
+        query = query.join(dossiers, (dossiers.c.reference == messages.c.reference)
+                           & (dossiers.c.guichet_id == messages.c.guichet_id)).where(
+            dossiers.c.department == department)
     if reference is not None:
-        query = query.where(Outbox.reference == reference)
+        query = query.where(messages.c.reference == reference)
     if recipient is not None:
-        query = query.where(func.lower(Outbox.recipient) == recipient.lower())
+        query = query.where(func.lower(messages.c.recipient) == recipient.lower())
     if status is not None:
         statuses = (status,)
     if statuses:
-        query = query.where(Outbox.status.in_(statuses))  # type: ignore[attr-defined]
+        query = query.where(messages.c.status.in_(statuses))
     return [{"id": row.id, "to": row.recipient, "subject": row.subject, "status": row.status,
              "attempts": row.attempts, "reference": row.reference, "last_error": row.last_error,
              "created_at": shown(row.created_at, loaded.tz),
              "sent_at": shown(row.sent_at, loaded.tz) if row.sent_at else None}
-            for row in session.exec(query.order_by(Outbox.id.desc()))]  # type: ignore[union-attr]
+            for row in session.execute(query.order_by(messages.c.id.desc()))]
 
 
-def assessment(session: Session, reference: str) -> dict[str, Any]:
+def assessment(loaded: context.Loaded, dossier: Dossier) -> dict[str, Any]:
     """What the rules say of the dossier as filed: its eligibility findings and its forfait."""
     from workflow.dossiers import findings, forfait
 
-    loaded = context.guichet(session)
-    row = session.exec(select(Dossier).where(
-        Dossier.guichet_id == loaded.id,
-        Dossier.reference == context.normal_reference(reference))).first()
-    if row is None:
-        raise context.unknown_dossier(session, reference)
-    flat = forfait(loaded, row)
-    return {"eligibility": list(findings(loaded, row)),
+    flat = forfait(loaded, dossier)
+    return {"eligibility": list(findings(loaded, dossier)),
             "forfait_eur": eur_json(flat) if flat is not None else None}
 
 
