@@ -219,6 +219,22 @@ def dossier_submit(file: Annotated[Path, typer.Argument(metavar="FICHIER.json")]
     typer.echo(dossier.reference)
 
 
+@dossier_app.command("revoke-links")
+def dossier_revoke_links(reference: Annotated[str, typer.Argument(metavar="REF")],
+                         actor: Actor = None,
+                         reason: Annotated[str | None, typer.Option(
+                             "--reason", help="Pourquoi (gardé dans l'historique).")] = None,
+                         ) -> None:
+    """Révoque d'un coup tous les liens envoyés au porteur du dossier (coordinateurs) ; il peut
+    en demander un nouveau, envoyé à son adresse."""
+    from workflow import links
+
+    now = settings().instant()
+    dossier = writing(lambda uow: links.revoke(uow, reference, settings().actor(actor), now,
+                                               reason))
+    typer.echo(f"{dossier.reference} : les liens envoyés au porteur ne l'ouvrent plus")
+
+
 @dossier_app.command("show")
 def dossier_show(reference: Annotated[str, typer.Argument(metavar="REF")],
                  as_json: Json = False) -> None:

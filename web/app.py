@@ -57,7 +57,8 @@ class WebSettings:
 
 
 def create_app(settings: WebSettings) -> FastAPI:
-    from web import board, dossier, pages, proconnect, rapports
+    from web import board, dossier, owner, pages, proconnect, rapports
+    from workflow.links import LinkRefused
 
     if settings.demo_login and settings.proconnect is not None:
         raise ValueError("la connexion de démonstration ne peut pas coexister avec ProConnect")
@@ -76,8 +77,10 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.include_router(dossier.router)
     app.include_router(board.router)
     app.include_router(rapports.router)
+    app.include_router(owner.router)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(ComiteError, _refusal)  # type: ignore[arg-type]
+    app.add_exception_handler(LinkRefused, _link_refused)  # type: ignore[arg-type]
     app.add_exception_handler(EventRefused, _refusal)
     app.add_exception_handler(Exception, _internal)
     return app
@@ -191,6 +194,11 @@ async def _http_error(request: Request, error: StarletteHTTPException) -> HTMLRe
 def status_of(error: Exception) -> int:
     """The HTTP status of what the services raise: bad input 422, a refusal 409 (exit 2, 1)."""
     return {1: 409, 2: 422}.get(exit_code(error), 409)
+
+
+async def _link_refused(request: Request, error: Exception) -> HTMLResponse:
+    """A link that does not open its dossier: why, and how to get a fresh one; nothing done."""
+    return page(request, "link_refused.html.j2", 403, title="Lien refusé", said=message(error))
 
 
 async def _refusal(request: Request, error: Exception) -> HTMLResponse:

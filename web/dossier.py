@@ -110,3 +110,20 @@ async def fire(request: Request, guichet: str, reference: str, event: str) -> Re
     request.session["flash"] = (f"{done.reference} : {BY_EVENT[event].label}, le dossier est "
                                 f"maintenant « {STATE_LABELS[done.state]} ».")
     return redirect(f"/g/{guichet}/dossiers/{done.reference}")
+
+
+@router.post("/g/{guichet}/dossiers/{reference}/liens")
+async def revoke_links(request: Request, guichet: str, reference: str) -> Response:
+    """A coordinator revokes every link sent to the dossier's owner (workflow.links.revoke)."""
+    from workflow import links
+
+    form = await checked_form(request)
+    with unit_of_work(request, guichet) as uow:
+        _, _, actor = dossier_of(request, uow.session, reference)  # else 404, nothing tried
+    with unit_of_work(request, guichet, write=True) as uow:
+        done = links.revoke(uow, reference, actor.email, request.app.state.settings.clock(),
+                            form.get("reason", "").strip() or None)
+        uow.commit()
+    request.session["flash"] = (f"{done.reference} : les liens envoyés au porteur ne l'ouvrent "
+                                "plus ; il peut en demander un nouveau.")
+    return redirect(f"/g/{guichet}/dossiers/{done.reference}")

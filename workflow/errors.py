@@ -30,6 +30,8 @@ class InvalidInput(ComiteError):
         self.field = field
         self.file = file
         self.row = row
+        # every wrong field with its own message (a form shows each on its field)
+        self.errors: dict[str, str] = {field: message} if field else {}
 
 
 class NotFound(InvalidInput):

@@ -230,12 +230,33 @@ def sign_agreement(uow: Any, request: Request, *, signed_on: date | None) -> Dos
     return step.dossier
 
 
+def _report_window(loaded: context.Loaded, dossier: Dossier, now: datetime) -> tuple[Quarter, Quarter]:
+    """The quarters a report may be sent for now: from the signature's to the current one."""
+    assert dossier.signed_on is not None
+    return Quarter.of(dossier.signed_on), Quarter.of(loaded.today(now))
+
+
+def open_periods(session: Any, loaded: context.Loaded, dossier: Dossier,
+                 now: datetime) -> list[str]:
+    """The periods whose report the dossier may send now (none received yet), oldest first."""
+    if DossierState(dossier.state) is not DossierState.follow_up or dossier.signed_on is None:
+        return []
+    first, current = _report_window(loaded, dossier, now)
+    received = set(session.exec(select(Report.period).where(Report.dossier_id == dossier.id)))
+    periods, quarter = [], first
+    while quarter <= current:
+        if str(quarter) not in received:
+            periods.append(str(quarter))
+        quarter = quarter.next()
+    return periods
+
+
 def _report_problem(step: Step, report: ReportForm) -> str | None:
     dossier = step.dossier
     period = Quarter.parse(report.period)
     if dossier.signed_on is None:  # pragma: no cover - follow_up implies a signature
         return "la convention n'est pas signée"
-    first, current = Quarter.of(dossier.signed_on), Quarter.of(step.loaded.today(step.request.now))
+    first, current = _report_window(step.loaded, dossier, step.request.now)
     if period < first:
         return f"la période {period} précède la signature de la convention ({first})"
     if period > current:

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import (
+    BadData,
+    BadSignature,
+    SignatureExpired,
+    TimestampSigner,
+    URLSafeTimedSerializer,
+)
+from itsdangerous.encoding import base64_decode, base64_encode
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -63,6 +70,13 @@ def _serializer(session: Session, now: datetime) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(key.value, salt=SALT, signer=_signer(now))
 
 
+def _canonical(given: str) -> bool:
+    """Each part of the token exactly as base64 writes it: the last character of a part also
+    holds bits base64 ignores, and a link changed there must not open the dossier either."""
+    return all(base64_encode(base64_decode(part)).decode() == part
+               for part in given.removeprefix(".").split("."))
+
+
 def site(loaded: context.Loaded, environ: Mapping[str, str] = os.environ) -> str:
     """The public address of the site, as owners reach it: COMITE_PUBLIC_URL, else the
     guichet's ``[web] public_url``, else `comite serve`'s default address."""
@@ -90,8 +104,10 @@ def opened(session: Session, given: str, now: datetime) -> Opened:
     """The dossier a link opens, or LinkRefused saying why in words an owner understands."""
     serializer = _serializer(session, now)
     try:
+        if not _canonical(given):
+            raise BadSignature("not as signed")
         claims = serializer.loads(given, max_age=None)
-    except BadSignature:
+    except BadData:
         raise LinkRefused("ce lien n'est pas valide : il a été modifié ou mal copié") from None
     reference = claims.get("d") if isinstance(claims, dict) else None
     if not isinstance(reference, str):
@@ -150,5 +166,6 @@ def send_fresh(uow: Any, email: str, now: datetime) -> int:
     room = max(LINKS_PER_HOUR - int(sent), 0)
     for dossier, guichet in owned[:room]:
         messages.to_owner(uow, context.Loaded(guichet), dossier, LINK_TEMPLATE,
-                          key=f"{LINK_TEMPLATE}:{now.isoformat()}:{dossier.id}", now=now)
+                          # each request its own message (two in the same instant too)
+                          key=f"{LINK_TEMPLATE}:{dossier.id}:{secrets.token_urlsafe(9)}", now=now)
     return min(len(owned), room)

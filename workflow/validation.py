@@ -68,5 +68,9 @@ def parse(model: type[M], data: Any, *, file: str | None = None, row: int | None
         errors = exc.errors()
         first = errors[0]
         more = f" (et {len(errors) - 1} autre(s) erreur(s))" if len(errors) > 1 else ""
-        raise InvalidInput(french(first) + more, field=field_path(first["loc"]), file=file,
-                           row=row) from None
+        wrong = InvalidInput(french(first) + more, field=field_path(first["loc"]), file=file,
+                             row=row)
+        wrong.errors = {}
+        for error in errors:
+            wrong.errors.setdefault(field_path(error["loc"]), french(error))
+        raise wrong from None
