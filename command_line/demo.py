@@ -152,13 +152,22 @@ def _site(engine: Any, port: int | None) -> None:
     import signal
 
     from command_line.schedules import web_address, web_server
+    from workflow.clock import SystemClock
 
+    # The site's days go on from the campaign's last one: its links open, its filing is open.
+    real = SystemClock()
+    began, resumed = real.now(), _at("2021-06-25T10:00")
     port = web_address("127.0.0.1", port)[1]
-    server = web_server("127.0.0.1", port, engine=engine, demo_login=True)
+    server = web_server("127.0.0.1", port, engine=engine, demo_login=True,
+                        clock=lambda: resumed + (real.now() - began))
     typer.echo(f"Site de démonstration : http://127.0.0.1:{port}/ (Ctrl-C pour arrêter) ; se "
                "connecter comme l'une des personnes fictives de l'équipe, par exemple "
                f"{COORDINATOR} (coordination régionale), instructeur.29@example.org "
                "(instruction du Finistère) ou membre.dinum@example.org (membre du comité)")
+    typer.echo(f"  dépôt en ligne : http://127.0.0.1:{port}/g/bretagne-2021/deposer ; chaque "
+               "courriel à un porteur (.eml) porte le lien vers son dossier"
+               + ("" if port == 8000 else " (sur le port 8000, celui du site par défaut)"))
+    typer.echo("  le site reprend au 25 juin 2021, jour où s'arrête la campagne")
     sys.stdout.flush()
 
     async def run() -> None:

@@ -81,7 +81,7 @@ def web_address(host: str | None, port: int | None) -> tuple[str, int]:
 
 
 def web_server(host: str | None, port: int | None, *, engine: Any = None,
-               demo_login: bool = False) -> Any:
+               demo_login: bool = False, clock: Any = None) -> Any:
     """The web app on ``host:port``; its cookies are signed with COMITE_WEB_SECRET (every
     process serving one base needs the same), else a secret of this process alone."""
     from command_line.main import reading
@@ -99,4 +99,6 @@ def web_server(host: str | None, port: int | None, *, engine: Any = None,
                       brand=environ.get("COMITE_WEB_BRAND", "1") != "0")
     if secret:
         web.secret = secret
+    if clock is not None:
+        web.clock = clock
     return server(create_app(web), host, port)

@@ -57,12 +57,13 @@ class WebSettings:
 
 
 def create_app(settings: WebSettings) -> FastAPI:
-    from web import board, dossier, owner, pages, proconnect, rapports
+    from web import board, dossier, filing, owner, pages, proconnect, rapports
     from workflow.links import LinkRefused
 
     if settings.demo_login and settings.proconnect is not None:
         raise ValueError("la connexion de démonstration ne peut pas coexister avec ProConnect")
-    app = FastAPI(title="comite", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="comite", docs_url=None, redoc_url=None, openapi_url=None,
+                  max_body_size=MAX_BODY)
     app.state.settings = settings
     app.state.proconnect = (proconnect.client(settings.proconnect)
                             if settings.proconnect is not None else None)
@@ -78,6 +79,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.include_router(board.router)
     app.include_router(rapports.router)
     app.include_router(owner.router)
+    app.include_router(filing.router)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(ComiteError, _refusal)  # type: ignore[arg-type]
     app.add_exception_handler(LinkRefused, _link_refused)  # type: ignore[arg-type]
@@ -170,8 +172,10 @@ def unit_of_work(request: Request, guichet: str | None = None, *, write: bool = 
                       render=render if write else None, guichet=guichet, channel="web")
 
 
+MAX_BODY = 2_000_000  # the largest request a page sends: a revised form or a report, uploaded
 TITLES = {400: "Requête invalide", 401: "Connexion nécessaire", 403: "Accès refusé",
           404: "Page introuvable", 405: "Méthode non permise", 409: "Action refusée",
+          413: "Envoi trop volumineux",
           422: "Saisie invalide", 500: "Erreur du service", 503: "Service indisponible"}
 
 
@@ -186,8 +190,9 @@ def _error_page(request: Request, status: int, said: str) -> HTMLResponse:
 
 
 async def _http_error(request: Request, error: StarletteHTTPException) -> HTMLResponse:
-    said = str(error.detail) if error.status_code != 404 else (
-        "cette page n'existe pas, ou vous n'y avez pas accès")
+    said = {404: "cette page n'existe pas, ou vous n'y avez pas accès",
+            413: "ce que vous avez envoyé est trop volumineux : rien n'a été enregistré"}.get(
+        error.status_code, str(error.detail))
     return _error_page(request, error.status_code, said)
 
 

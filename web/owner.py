@@ -135,7 +135,7 @@ def _report_data(form: dict[str, str]) -> dict[str, Any]:
             "companies": _rows(form, "companies", ("name", "siren", "department"))}
 
 
-def _dossier_data(form: dict[str, str]) -> dict[str, Any]:
+def dossier_data(form: dict[str, str]) -> dict[str, Any]:
     def part(prefix: str, names: tuple[str, ...]) -> dict[str, Any]:
         return {name: form.get(f"{prefix}.{name}", "") for name in names}
 
@@ -215,7 +215,7 @@ async def report(request: Request, guichet: str, reference: str) -> Response:
 @router.post("/g/{guichet}/porteur/{reference}/revision")
 async def revision(request: Request, guichet: str, reference: str) -> Response:
     return await _post(request, guichet, reference, "resubmit", "owner_revision.html.j2",
-                       _dossier_data)
+                       dossier_data)
 
 
 @router.get("/lien", response_class=HTMLResponse)

@@ -106,13 +106,18 @@ def next_reference(session: Session, loaded: context.Loaded, now: datetime) -> s
 def submit(uow: UnitOfWork, *, data: Any, file: str | None, actor: str | None,
            now: datetime, ds_number: str | None = None) -> Dossier:
     """File a dossier; refuses a project whose twin was refused."""
-    session = uow.session
-    loaded = context.guichet(session)
-    form = dossier_form(data, file=file, departments=loaded.config.department_codes,
-                        years=loaded.config.programme_years, today=loaded.today(now))
+    loaded = context.guichet(uow.session)
+    form = parsed_form(loaded, data, file=file, now=now)
     who = actor.strip().lower() if actor else form.contact.email.lower()
     return file_form(uow, loaded, form, actor=who, filed_at=now, now=now, ds_number=ds_number,
                      data={"requested_eur": form.requested_eur})
+
+
+def parsed_form(loaded: context.Loaded, data: Any, *, file: str | None,
+                now: datetime) -> DossierForm:
+    """The application form valid for this guichet (annex 1), or InvalidInput naming the field."""
+    return dossier_form(data, file=file, departments=loaded.config.department_codes,
+                        years=loaded.config.programme_years, today=loaded.today(now))
 
 
 def file_form(uow: UnitOfWork, loaded: context.Loaded, form: DossierForm, *, actor: str,

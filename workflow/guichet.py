@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from states.eligibility import Exclusion, Forfait
 from workflow.errors import InvalidInput
@@ -133,6 +133,20 @@ class WebSettings(_Strict):
     link_days: Annotated[int, Field(ge=1, le=366)] = 120  # how long an emailed link opens
 
 
+class FilingSettings(_Strict):
+    """Filing online on the guichet's public page, from ``opens_on`` to ``closes_on`` (its days,
+    both included). Without this table, dossiers come only by the command line or an import."""
+
+    opens_on: Day
+    closes_on: Day
+
+    @model_validator(mode="after")
+    def _in_order(self) -> FilingSettings:
+        if self.closes_on < self.opens_on:
+            raise ValueError("closes_on précède opens_on")
+        return self
+
+
 class DepartmentEntry(_Strict):
     code: DepartmentCode
     name: Line
@@ -213,6 +227,7 @@ class GuichetFile(_Strict):
     agreement: AgreementSettings = AgreementSettings()
     committee: CommitteeSettings = CommitteeSettings()
     web: WebSettings = WebSettings()
+    filing: FilingSettings | None = None
 
     @cached_property
     def department_codes(self) -> frozenset[str]:

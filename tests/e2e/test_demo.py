@@ -75,6 +75,24 @@ def test_the_demo_ends_with_its_site_open_until_interrupted(tmp_path):
         page = urllib.request.urlopen(f"http://127.0.0.1:{port}/connexion").read().decode()
         assert "coordination.sgar@example.org" in page and "Connexion de démonstration" in page
         assert re.search(r'name="csrf" value="[^"]{32,}"', page)
+        # the site goes on from the campaign's last day: filing is open, the owners' links open
+        filing = urllib.request.urlopen(f"http://127.0.0.1:{port}/g/bretagne-2021/deposer")
+        assert "Déposer le dossier" in filing.read().decode()
+        import email
+        from email import policy
+
+        owner_mail = next(path for path in sorted((tmp_path / "d" / "courriels").glob("*.eml"))
+                          if "kerbras" in path.name)
+        body = email.message_from_bytes(owner_mail.read_bytes(), policy=policy.default)
+        link = re.search(r"http://127\.0\.0\.1:8000(/lien/\S+)",
+                         body.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+        assert link is not None
+        import http.cookiejar
+
+        browser = urllib.request.build_opener(  # keeps the session cookie, as a browser does
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        opened = browser.open(f"http://127.0.0.1:{port}{link.group(1)}")
+        assert "Votre dossier BZH-2021-" in opened.read().decode()
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=30)
     finally:

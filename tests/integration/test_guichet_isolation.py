@@ -124,6 +124,8 @@ def sweep(campaign: campaigns.Campaign, roles: dict[str, str], folder) -> list[t
         for command in ("convene", "open", "close", "cancel"):
             commands.append((["session", command, "2021-11-16", *g], actor))
         commands.append((["session", "move", "2022-03-15", "2022-03-22", *g], actor))
+        for reference in campaign.references:
+            commands.append((["dossier", "revoke-links", reference], actor))
     return commands
 
 
@@ -190,7 +192,8 @@ def _is_group(path: list[str]) -> bool:
 
 def _outbox(cli: Cli, guichet: str) -> list[tuple]:
     """A guichet's messages, minus what differs between any two bases: row numbers, Message-IDs,
-    dedup keys (they carry audit row numbers) and the invitation's UID (a session's number)."""
+    dedup keys (they carry audit row numbers), the invitation's UID (a session's number) and the
+    owner's link (signed with the base's own key)."""
     engine = create_engine(_url(cli), poolclass=NullPool)
     with engine.connect() as connection:
         rows = connection.execute(text(
@@ -199,8 +202,9 @@ def _outbox(cli: Cli, guichet: str) -> list[tuple]:
             "WHERE guichet_id = :g"), {"g": guichet}).all()
     engine.dispose()
     uid = re.compile(r"^UID:.*$", re.MULTILINE)
-    return sorted(tuple(uid.sub("UID:-", value) if isinstance(value, str) else value
-                        for value in row) for row in rows)
+    link = re.compile(r"/lien/[\w.-]+")
+    return sorted(tuple(link.sub("/lien/-", uid.sub("UID:-", value)) if isinstance(value, str)
+                        else value for value in row) for row in rows)
 
 
 def _seen(cli: Cli, campaign: campaigns.Campaign, folder) -> dict[str, object]:

@@ -160,3 +160,34 @@ def test_the_several_guichets_migration_goes_back_and_forth(db_url):
         assert connection.execute(text("SELECT count(*) FROM audit WHERE guichet_id = "
                                        "'bretagne-2021'")).scalar_one() == 21
     engine.dispose()
+
+
+def test_the_owner_links_migration_gives_every_dossier_its_key_and_goes_back_and_forth(db_url):
+    """A base of the previous release (0005) gets the key of the owners' links, one link key
+    per dossier, and the audit's channel; downgraded to 0005 and upgraded again, it keeps its
+    rows."""
+    from alembic import command
+
+    from workflow.migrate import config
+
+    engine = engine_for(db_url)
+    upgrade(engine, "0004")
+    _load_release_rows(engine)
+    upgrade(engine, "0005")
+    upgrade(engine)
+    with engine.connect() as connection:
+        keys = connection.execute(text("SELECT link_key FROM dossier")).scalars().all()
+        secret = connection.execute(text(
+            "SELECT value FROM site_secret WHERE name = 'owner_links'")).scalar_one()
+    assert keys and all(keys) and len(set(keys)) == len(keys) and len(secret) >= 32
+    with engine.begin() as connection:
+        command.downgrade(config(connection), "0005")  # type: ignore[arg-type]
+    assert current(engine) == "0005"
+    with engine.connect() as connection:
+        assert "link_key" not in {c["name"] for c in inspect(connection).get_columns("dossier")}
+        assert not inspect(connection).has_table("site_secret")
+    upgrade(engine)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM dossier WHERE link_key IS NOT NULL")
+                                  ).scalar_one() == len(keys)
+    engine.dispose()
