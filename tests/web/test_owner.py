@@ -274,3 +274,21 @@ def test_a_coordinator_revokes_the_links_from_the_dossier_page_or_the_command_li
     refused = cli("dossier", "revoke-links", filed, actor=INSTRUCTOR["29"])
     assert refused.code == 1 and "coordinateur" in refused.err and cli.digest() == before
     assert "ne l'ouvrent plus" in cli.ok("dossier", "revoke-links", filed, actor=COORDINATOR)
+
+
+def test_the_links_name_the_public_address_of_the_site(desk, monkeypatch):
+    """COMITE_PUBLIC_URL, else the guichet's [web] public_url, else `comite serve`'s address."""
+    from workflow import context, links
+
+    monkeypatch.delenv("COMITE_PUBLIC_URL", raising=False)
+    reference = desk.submit()
+    assert "http://127.0.0.1:8000/lien/" in desk.outbox()[-1].text
+    monkeypatch.setenv("COMITE_PUBLIC_URL", "https://comite.prefecture.example.org/")
+    desk.fire("start_instruction", reference, actor=INSTRUCTOR["29"], now="2021-05-10 09:00")
+    assert "https://comite.prefecture.example.org/lien/" in desk.outbox()[-1].text
+    monkeypatch.delenv("COMITE_PUBLIC_URL")
+    loaded = desk._read(lambda s: context.guichet(s))
+    configured = loaded.config.model_copy(update={"web": loaded.config.web.model_copy(
+        update={"public_url": "https://guichet.example.org"})})
+    loaded.__dict__["config"] = configured  # the parsed file, as if [web] public_url were set
+    assert links.site(loaded) == "https://guichet.example.org"
