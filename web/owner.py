@@ -176,7 +176,8 @@ def _act(request: Request, guichet: str, opened: Any, event: str, form: dict[str
 async def _post(request: Request, guichet: str, reference: str, event: str, name: str,
                 data: Any = None) -> Response:
     from states.refusal import EventRefused
-    from workflow.errors import ComiteError, InvalidInput, message
+    from workflow.errors import ComiteError, InvalidInput
+    from workflow.owner import refusal_words
 
     form = await checked_form(request)
     with unit_of_work(request, guichet) as uow:
@@ -193,8 +194,9 @@ async def _post(request: Request, guichet: str, reference: str, event: str, name
         errors = error.errors if isinstance(error, InvalidInput) else {}
         with unit_of_work(request, guichet) as uow:  # the dossier as it is now, what was typed
             opened = _opened(request, uow.session, guichet, reference)
+            said = refusal_words(error, opened.dossier.state)
             return _owner_page(request, uow.session, opened, name, status_of(error),
-                               values=form, errors=errors, said=message(error), rows=rows)
+                               values=form, errors=errors, said=said, rows=rows)
     request.session["flash"] = {"withdraw": "Votre dossier est retiré.",
                                 "submit_report": "Votre rapport est envoyé : merci.",
                                 "resubmit": "Votre dossier révisé est déposé."}[event]

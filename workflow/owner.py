@@ -99,3 +99,21 @@ def view(session: Session, loaded: context.Loaded, dossier: Dossier,
         "may_withdraw": state not in (S.refused, S.completed, S.withdrawn),
         "form": dossier.form,
     }
+
+
+def refusal_words(error: Exception, state: str) -> str:
+    """Why an owner's action was refused, in their words: not the command line's (no option
+    names, no event codes)."""
+    import re
+
+    from states.refusal import EventRefused
+    from workflow.errors import Conflict, message
+
+    if isinstance(error, Conflict):
+        return ("le dossier a changé depuis que vous avez ouvert cette page : rechargez-la, "
+                "vérifiez-le, puis recommencez")
+    if isinstance(error, EventRefused):
+        if error.event not in error.allowed and not error.later:
+            return f"cette action n'est plus possible : votre dossier est {SHOWN[S(state)]}"
+        return "; ".join(re.sub(r" \(--[^)]*\)", "", reason) for reason in error.reasons)
+    return message(error)

@@ -92,6 +92,8 @@ def test_an_owner_withdraws_with_a_reason_after_a_confirmation(owner_site):
     before = _digest(desk)
     empty = client.post(url, data={**_csrf(confirm.text), "reason": ""})
     assert empty.status_code == 409 and _digest(desk) == before
+    assert "le motif du retrait est obligatoire" in _text(empty.text)
+    assert "--reason" not in empty.text and "withdraw" not in _text(empty.text)
     done = client.post(url, data={**_csrf(confirm.text), "reason": "Projet abandonné"},
                        follow_redirects=True)
     assert "Votre dossier est retiré" in _text(done.text)
@@ -106,6 +108,7 @@ def test_an_owner_withdraws_with_a_reason_after_a_confirmation(owner_site):
     before = _digest(desk)
     again = client.post(url, data={**_csrf(confirm.text), "reason": "encore"})
     assert again.status_code == 409 and _digest(desk) == before
+    assert "ne peut plus être retiré : il est retiré" in _text(again.text)
 
 
 def test_a_quarterly_report_with_a_bad_siren_keeps_what_was_typed_and_writes_nothing(owner_site):
