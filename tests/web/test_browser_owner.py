@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from tests.helpers import COORDINATOR, EXAMPLE, INSTRUCTOR, Desk, at, form, siren
+from tests.helpers import COORDINATOR, INSTRUCTOR, Desk, at, form, make_engine, siren
 from tests.web.test_browser import _violations, serving
 from tests.web.test_browser import browser as browser  # noqa: F401  (the fixture)
 from tests.web.test_owner import Clock
@@ -18,18 +18,9 @@ from tests.web.test_owner import Clock
 @pytest.fixture
 def owners(tmp_path):
     """Bretagne (its example opens filing online), the web app on it; its clock can be moved."""
-    from notifications.render import render
     from web.app import WebSettings, create_app
-    from workflow import guichet, loading
-    from workflow.db import UnitOfWork, create_schema, engine_for
 
-    engine = engine_for(f"sqlite:///{tmp_path / 'owners.db'}")
-    create_schema(engine)
-    text = EXAMPLE.read_text(encoding="utf-8")
-    with UnitOfWork(engine, write=True, render=render) as uow:
-        loading.load(uow, guichet.parse_text(text), text, now=at("2021-05-01 09:00"),
-                     folder=str(EXAMPLE.parent))
-        uow.commit()
+    engine = make_engine(f"sqlite:///{tmp_path / 'owners.db'}")
     clock = Clock(at("2021-05-03 10:00"))
     with serving(create_app(WebSettings(engine, clock=clock))) as base:
         yield base, Desk(engine), clock
@@ -64,6 +55,15 @@ APPLICATION = {
     "presentation": "Un portail de démarches.", "stage": "implementation",
     "total_cost_eur": "30 000,00", "requested_eur": "40 000,00",  # more than the cost: refused
     "end_date": "2022-06-30", "signatory": "Le maire", "signed_on": "2021-05-02",
+}
+
+
+REPORT = {  # the second company's SIREN has a wrong check digit
+    "period": "2021-Q3", "progress": "Marché notifié, déploiement commencé.",
+    "percent_done": "40", "end_date": "2022-06-30", "status": "on_track",
+    "companies-0-name": "Société Alpha-Exemple", "companies-0-siren": siren(33_000_011),
+    "companies-0-department": "29", "companies-1-name": "Société Beta-Exemple",
+    "companies-1-siren": "123456789", "companies-1-department": "35",
 }
 
 
@@ -122,17 +122,7 @@ def test_an_owner_sends_a_report_reworks_a_dossier_and_withdraws_another(browser
     page = context.new_page()
     page.goto(_link(desk, laureate, base))
     page.get_by_role("link", name="Envoyer un rapport trimestriel").click()
-    page.locator("#period").select_option("2021-Q3")
-    page.locator("#progress").fill("Marché notifié, déploiement commencé.")
-    page.locator("#percent_done").fill("40")
-    page.locator("#end_date").fill("2022-06-30")
-    page.locator("#status").select_option("on_track")
-    page.locator("#companies-0-name").fill("Société Alpha-Exemple")
-    page.locator("#companies-0-siren").fill(siren(33_000_011))
-    page.locator("#companies-0-department").fill("29")
-    page.locator("#companies-1-name").fill("Société Beta-Exemple")
-    page.locator("#companies-1-siren").fill("123456789")
-    page.locator("#companies-1-department").fill("35")
+    _fill(page, REPORT)
     before = len(desk.outbox())
     page.get_by_role("button", name="Envoyer le rapport").click()
     assert "clé de contrôle" in page.locator("#companies-1-siren-erreur").inner_text()
@@ -143,17 +133,7 @@ def test_an_owner_sends_a_report_reworks_a_dossier_and_withdraws_another(browser
     page.goto(_link(desk, laureate, base))
     page.goto(f"{base}/g/bretagne-2021/porteur/{laureate}/rapport")
     failures["rapport"] = _violations(page)
-    page.locator("#period").select_option("2021-Q3")
-    page.locator("#progress").fill("Marché notifié.")
-    page.locator("#percent_done").fill("40")
-    page.locator("#end_date").fill("2022-06-30")
-    page.locator("#status").select_option("on_track")
-    page.locator("#companies-0-name").fill("Société Alpha-Exemple")
-    page.locator("#companies-0-siren").fill(siren(33_000_011))
-    page.locator("#companies-0-department").fill("29")
-    page.locator("#companies-1-name").fill("Société Beta-Exemple")
-    page.locator("#companies-1-siren").fill("123456789")
-    page.locator("#companies-1-department").fill("35")
+    _fill(page, REPORT)
     page.get_by_role("button", name="Envoyer le rapport").click()
     failures["rapport refusé"] = _violations(page)
     page.locator("#companies-1-siren").fill(siren(35_000_012))
