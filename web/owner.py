@@ -197,9 +197,13 @@ async def _post(request: Request, guichet: str, reference: str, event: str, name
             said = refusal_words(error, opened.dossier.state)
             return _owner_page(request, uow.session, opened, name, status_of(error),
                                values=form, errors=errors, said=said, rows=rows)
-    request.session["flash"] = {"withdraw": "Votre dossier est retiré.",
-                                "submit_report": "Votre rapport est envoyé : merci.",
-                                "resubmit": "Votre dossier révisé est déposé."}[event]
+    told = f"un accusé de réception part à {done.owner_email}"
+    request.session["flash"] = {
+        "withdraw": f"Votre dossier est retiré ; {told}.",
+        "submit_report": f"Votre rapport du trimestre {form.get('period', '')} est envoyé : "
+                         f"merci ; {told}.",
+        "resubmit": f"Votre dossier révisé est déposé (révision {done.revision}) ; {told}.",
+    }[event]
     return redirect(f"/g/{guichet}/porteur/{done.reference}")
 
 

@@ -138,7 +138,7 @@ def test_an_owner_sends_a_report_reworks_a_dossier_and_withdraws_another(browser
     failures["rapport refusé"] = _violations(page)
     page.locator("#companies-1-siren").fill(siren(35_000_012))
     page.get_by_role("button", name="Envoyer le rapport").click()
-    assert "Votre rapport est envoyé" in page.content()
+    assert "Votre rapport du trimestre 2021-Q3 est envoyé" in page.content()
     assert [c["name"] for c in desk.show(laureate)["reports"][0]["companies"]] == [
         "Société Alpha-Exemple", "Société Beta-Exemple"]
     assert "rapport" in desk.outbox()[-1].subject.lower()
@@ -151,7 +151,7 @@ def test_an_owner_sends_a_report_reworks_a_dossier_and_withdraws_another(browser
     assert page.locator("#applicant-siren").input_value() == siren(29_000_902)
     page.locator("#title").fill("Second, calendrier précisé")
     page.locator("#title").press("Enter")  # Enter in a field sends the form, adds no row
-    page.get_by_text("Votre dossier révisé est déposé.").wait_for()
+    page.get_by_text("Votre dossier révisé est déposé (révision 2)", exact=False).wait_for()
     shown = desk.show(revised)
     assert (shown["state"], shown["revision"], shown["title"]) == (
         "submitted", 2, "Second, calendrier précisé")
@@ -167,8 +167,22 @@ def test_an_owner_sends_a_report_reworks_a_dossier_and_withdraws_another(browser
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Confirmer le retrait"
     page.keyboard.press("Enter")
-    page.get_by_text("Votre dossier est retiré.").wait_for()
+    page.get_by_text("Votre dossier est retiré ;", exact=False).wait_for()
     assert desk.show(other)["state"] == "withdrawn"
     failures["retiré"] = _violations(page)
     assert {name: found for name, found in failures.items() if found} == {}
     page.close()
+
+
+def test_the_filing_form_works_without_javascript_and_is_sent_with_the_enter_key(browser,
+                                                                                 owners):
+    base, desk, clock = owners
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{base}/g/bretagne-2021/deposer")
+    _fill(page, {**APPLICATION, "requested_eur": "20 000,00"})
+    page.locator("label[for=commitment]").click()
+    page.locator("#signed_on").press("Enter")
+    reference = page.locator("strong", has_text="BZH-2021-").inner_text()
+    assert desk.show(reference)["title"] == APPLICATION["title"]
+    context.close()
