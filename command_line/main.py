@@ -328,6 +328,7 @@ from command_line import (  # noqa: E402,F401  (they register their commands)
     reports,
     schedules,
     sessions,
+    tokens,
 )
 
 events.register(dossier_app, RULES)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from starlette.exceptions import HTTPException
 
-from states.guards import Actor, may_read
+from states.guards import Actor
 from web.app import logged_in, unit_of_work
 
 
@@ -46,16 +46,11 @@ def member(request: Request, db: Any) -> tuple[Any, Actor]:
 
 
 def dossier_of(request: Request, db: Any, reference: str) -> tuple[Any, Any, Actor]:
-    """The dossier of the URL with its guichet and who asks, read in one statement, if this
-    person is on the team and may read it; else 404, as if it did not exist."""
+    """The dossier of the URL with its guichet and who asks (`context.readable`); else 404."""
     from workflow import context
-    from workflow.errors import InvalidInput
+    from workflow.errors import NotFound
 
-    email = person(request)
     try:
-        loaded, dossier, actor = context.for_event(db, reference, email)
-    except InvalidInput:  # no such dossier, another guichet's, not on this guichet's team
+        return context.readable(db, reference, person(request))
+    except NotFound:
         raise HTTPException(404) from None
-    if actor.role == "owner" or not may_read(actor, dossier.department):
-        raise HTTPException(404)  # another territory: as if it did not exist
-    return loaded, dossier, actor

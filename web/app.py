@@ -58,6 +58,7 @@ class WebSettings:
 
 def create_app(settings: WebSettings) -> FastAPI:
     from web import board, dossier, filing, owner, pages, proconnect, rapports
+    from web.api import create_api
     from workflow.links import LinkRefused
 
     if settings.demo_login and settings.proconnect is not None:
@@ -73,6 +74,7 @@ def create_app(settings: WebSettings) -> FastAPI:
                        https_only=settings.secure_cookie)
     app.add_middleware(RequestIdAndHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount("/api/v1", create_api(settings))
     app.include_router(pages.router)
     app.include_router(proconnect.router)
     app.include_router(dossier.router)

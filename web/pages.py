@@ -128,12 +128,11 @@ def _filters(actor: Actor, asked: Asked) -> dict[str, Any] | None:
     """The list's filters for this person; None when they ask for what they may not read (an
     instructor lands on their own département and sees no other)."""
     from workflow.clock import parse_day
+    from workflow.views import listed_department
 
-    department, own = asked.department, territory(actor)
-    if own is not None:
-        if department not in (None, own):
-            return None
-        department = own
+    allowed, department = listed_department(actor, asked.department)
+    if not allowed:
+        return None
     return {"state": asked.state, "department": department, "measure": asked.measure,
             "text": asked.text, "session_day": parse_day(asked.session, "session")}
 

@@ -225,6 +225,22 @@ def for_event(session: Session, reference: str, email: str | None, *,
     return Loaded(row), dossier, who(asked["email"], person, dossier)
 
 
+def readable(session: Session, reference: str, email: str) -> tuple[Loaded, Dossier, Actor]:
+    """The dossier, its guichet and who asks, read in one statement, if that person is on the
+    guichet's team and may read it (an instructor, their own département); else NotFound, as if
+    the dossier did not exist (the site's 404, the API's)."""
+    from states.guards import may_read
+
+    missing = NotFound(f"aucun dossier {reference}", field="REF")
+    try:
+        loaded, dossier, actor = for_event(session, reference, email)
+    except InvalidInput:  # none, another guichet's, or someone not on its team
+        raise missing from None
+    if actor.role == "owner" or not may_read(actor, dossier.department):
+        raise missing
+    return loaded, dossier, actor
+
+
 def require_coordinator(who: Actor) -> None:
     from workflow.errors import PermissionRefused
 

@@ -223,10 +223,12 @@ class Step:
 
 def conflict(reference: str, seen: int | None, current: int | None = None) -> Conflict:
     detail = f" (version {current}, vous attendiez la {seen})" if seen is not None else ""
-    return Conflict(
+    refused = Conflict(
         f"conflit : le dossier {reference} a été modifié par quelqu'un d'autre pendant "
         f"votre action{detail} ; relire le dossier (comite dossier show {reference}) et recommencer"
     )
+    refused.current = current
+    return refused
 
 
 def begin(uow: UnitOfWork, request: Request, *, lock_guichet: bool = False) -> Step:

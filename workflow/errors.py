@@ -49,7 +49,9 @@ class PermissionRefused(Refused):
 
 
 class Conflict(Refused):
-    """Someone else changed the same thing first."""
+    """Someone else changed the same thing first; ``current`` is the version now, if known."""
+
+    current: int | None = None
 
 
 TransitionRefused = EventRefused

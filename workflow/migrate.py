@@ -27,7 +27,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         tables = inspect(connection)
         if tables.has_table("guichet") and not tables.has_table("alembic_version"):
             # A base made before migrations existed: say which revision its tables match.
-            made = ("0006" if tables.has_table("site_secret")
+            made = ("0007" if tables.has_table("api_token")
+                    else "0006" if tables.has_table("site_secret")
                     else "0005" if any(column["name"] == "guichet_id"
                                   for column in tables.get_columns("audit"))
                     else "0004" if tables.has_table("due_work") and any(

@@ -177,3 +177,18 @@ class SiteSecret(SQLModel, table=True):
     __tablename__ = "site_secret"
     name: str = Field(primary_key=True)
     value: str
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal token for the HTTP API: shown once, kept as its SHA-256 (workflow.tokens)."""
+
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(index=True)  # whose rights it carries: that person's, in each guichet
+    name: str
+    digest: str = Field(unique=True)
+    shown: str  # its first characters, to recognise it in a list
+    created_at: datetime = _utc()
+    expires_at: datetime | None = _utc(nullable=True)
+    last_used_at: datetime | None = _utc(nullable=True)
+    revoked_at: datetime | None = _utc(nullable=True)

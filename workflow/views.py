@@ -233,14 +233,31 @@ def _dossier_query(session: Session, loaded: context.Loaded, *, state: str | Non
 
 def dossier_list(session: Session, *, state: str | None = None, department: str | None = None,
                  session_day: date | None = None, measure: str | None = None,
-                 text: str | None = None) -> list[dict[str, Any]]:
-    """The guichet's dossiers, filtered; ``text`` is looked for, in any case, in the reference,
-    the applicant's name and the title."""
+                 text: str | None = None, after: str | None = None,
+                 limit: int | None = None) -> list[dict[str, Any]]:
+    """The guichet's dossiers, filtered, by reference; ``text`` is looked for, in any case, in
+    the reference, the applicant's name and the title. ``after`` and ``limit`` give one page
+    of it (a cursor: the last reference of the page before)."""
     loaded = context.guichet(session)
     query = _dossier_query(session, loaded, state=state, department=department,
                            session_day=session_day, measure=measure, text=text)
+    if after is not None:
+        query = query.where(Dossier.reference > after)
     days = _session_days(session, loaded)
-    return [_summary(row, days) for row in session.exec(query.order_by(Dossier.reference))]
+    return [_summary(row, days) for row in session.exec(
+        query.order_by(Dossier.reference).limit(limit))]
+
+
+def listed_department(actor: Any, asked: str | None) -> tuple[bool, str | None]:
+    """The département a list ``actor`` asks for covers: the one asked, held to their own
+    territory (an instructor's list is their département's); (False, None) when they ask for
+    one they may not read."""
+    from states.guards import territory
+
+    own = territory(actor)
+    if own is None:
+        return True, asked
+    return (asked in (None, own)), (own if asked in (None, own) else None)
 
 
 def dossier_page(session: Session, *, sort: str = "reference", descending: bool = False,

@@ -1,0 +1,325 @@
+"""L'API HTTP de comite (`/api/v1`) : les documents JSON de la ligne de commande, par HTTP, avec
+un jeton personnel (`comite token create`), les mêmes règles et les mêmes messages.
+
+Montants en chaînes d'euros (`"36000.00"`), instants avec leur décalage. Une lecture d'un dossier
+donne son `ETag` (sa version) ; un événement porte la version lue dans `If-Match` : si le dossier
+a changé entre-temps, 412 et la version actuelle. Un événement refusé par les règles : 409, ses
+raisons et les événements possibles maintenant ; une saisie invalide : 422, le chemin du champ ;
+un dossier d'un autre territoire : 404 ; sans jeton valable : 401.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Body, Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from states.refusal import EventRefused
+from workflow.errors import ComiteError, Conflict, InvalidInput, NotFound, message
+
+LOG = logging.getLogger("comite.api")
+MAX_PAGE = 500
+
+
+def create_api(settings: Any) -> FastAPI:
+    api = FastAPI(
+        title="API de comite", version="1", description=__doc__ or "",
+        openapi_url="/openapi.json", docs_url=None, redoc_url=None,
+        openapi_tags=[{"name": "guichets", "description": "Les guichets et leurs chiffres."},
+                      {"name": "dossiers", "description": "Les dossiers et leurs événements."},
+                      {"name": "sessions", "description": "Les sessions du comité."}])
+    api.state.settings = settings
+    api.include_router(_router())
+    api.add_exception_handler(HTTPException, _http)  # type: ignore[arg-type]
+    api.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
+    api.add_exception_handler(EventRefused, _refused)  # type: ignore[arg-type]
+    api.add_exception_handler(ComiteError, _error)  # type: ignore[arg-type]
+    api.add_exception_handler(Exception, _internal)
+    return api
+
+
+def _json(status: int, document: dict[str, Any], **headers: str) -> JSONResponse:
+    return JSONResponse(document, status_code=status, headers=headers or None)
+
+
+async def _http(request: Request, error: HTTPException) -> JSONResponse:
+    said = {401: "jeton absent, inconnu, révoqué ou expiré (Authorization: Bearer JETON)",
+            404: "introuvable, ou hors de ce que vous pouvez lire"}.get(
+        error.status_code, str(error.detail))
+    headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else {}
+    return _json(error.status_code, {"erreur": said}, **headers)
+
+
+async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+    """A parameter or a body FastAPI could not read: 422, each field named, in French."""
+    from workflow.validation import field_path, french
+
+    errors: dict[str, str] = {}
+    for found in error.errors():
+        errors.setdefault(field_path([p for p in found["loc"] if p not in ("query", "body",
+                                                                            "path", "header")]),
+                          french(found))
+    first = next(iter(errors.items()), ("(document)", "requête invalide"))
+    return _json(422, {"erreur": f"{first[0]} : {first[1]}", "champ": first[0],
+                       "erreurs": errors})
+
+
+async def _refused(request: Request, error: EventRefused) -> JSONResponse:
+    return _json(409, {"erreur": message(error), "raisons": error.reasons,
+                       "possibles": error.allowed})
+
+
+async def _error(request: Request, error: ComiteError) -> JSONResponse:
+    if isinstance(error, NotFound):
+        return _json(404, {"erreur": message(error)})
+    if isinstance(error, InvalidInput):
+        return _json(422, {"erreur": message(error), "champ": error.field,
+                           "erreurs": error.errors})
+    if isinstance(error, Conflict):
+        current = error.current
+        return _json(412, {"erreur": message(error), "version": current},
+                     **({"ETag": f'"{current}"'} if current is not None else {}))
+    return _json(409, {"erreur": message(error)})
+
+
+async def _internal(request: Request, error: Exception) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", "-")
+    LOG.error("requête %s : %s", request_id, type(error).__name__, exc_info=error)
+    return _json(500, {"erreur": "erreur interne", "requete": request_id})
+
+
+# Who asks ------------------------------------------------------------------------------------
+
+def _uow(request: Request, guichet: str | None = None, *, write: bool = False) -> Any:
+    from notifications.render import render
+    from workflow.db import UnitOfWork
+
+    return UnitOfWork(request.app.state.settings.engine, write=write,
+                      render=render if write else None, guichet=guichet, channel="api")
+
+
+def _now(request: Request) -> Any:
+    return request.app.state.settings.clock()
+
+
+def person(request: Request,
+           authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> str:
+    """The person whose token the request carries; else 401."""
+    from workflow import tokens
+
+    scheme, _, presented = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not presented.strip():
+        raise HTTPException(401)
+    now = _now(request)
+    with _uow(request) as uow:
+        row = tokens.check(uow.session, presented.strip(), now)
+        if row is None:
+            raise HTTPException(401)
+        email, token_id, stale = row.email, row.id, tokens.stale_use(row, now)
+    if stale and token_id is not None:
+        with _uow(request, write=True) as uow:
+            tokens.touch(uow, token_id, now)
+            uow.commit()
+    return email
+
+
+Person = Annotated[str, Depends(person)]
+
+
+def _reading(request: Request, guichet: str | None = None) -> Iterator[Any]:
+    with _uow(request, guichet) as uow:
+        yield uow.session
+
+
+def _member(db: Any, email: str) -> tuple[Any, Any]:
+    """The guichet of the path and who the person is there; anyone else: 404."""
+    from workflow import context
+
+    try:
+        loaded = context.guichet(db)
+    except InvalidInput:
+        raise HTTPException(404) from None
+    actor = context.staff_member(db, loaded, email)
+    if actor is None:
+        raise HTTPException(404)
+    return loaded, actor
+
+
+Db = Annotated[Any, Depends(_reading)]
+
+
+def _router() -> Any:  # noqa: C901  (one route per document of the command line)
+    from fastapi import APIRouter
+
+    from states.guards import may_read
+
+    router = APIRouter()
+
+    @router.get("/guichets", tags=["guichets"], summary="Les guichets où vous avez un rôle")
+    def guichets(email: Person, db: Db) -> list[dict[str, Any]]:
+        from workflow import context, views
+
+        mine = {row.id for row, _ in context.roles_of(db, email)}
+        return [g for g in views.guichet_list(db) if g["id"] in mine]
+
+    @router.get("/guichets/{guichet}", tags=["guichets"],
+                summary="Un guichet : réglages, équipe, départements, calendrier")
+    def guichet(guichet: str, email: Person, db: Db) -> dict[str, Any]:
+        from workflow import views
+
+        _member(db, email)
+        return views.guichet(db)
+
+    @router.get("/guichets/{guichet}/dossiers", tags=["dossiers"],
+                summary="Les dossiers, filtrés, par pages (curseur `apres`)")
+    def dossiers(guichet: str, email: Person, db: Db,
+                 state: Annotated[str | None, Query(description="état (submitted…)")] = None,
+                 department: Annotated[str | None, Query(description="département")] = None,
+                 measure: Annotated[str | None, Query(description="mesure (3a…)")] = None,
+                 session: Annotated[date | None, Query(description="date de session")] = None,
+                 text: Annotated[str | None, Query(
+                     description="dans la référence, le demandeur ou le titre")] = None,
+                 apres: Annotated[str | None, Query(
+                     description="la dernière référence de la page d'avant")] = None,
+                 limite: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100) -> dict[str, Any]:
+        from workflow import views
+
+        _, actor = _member(db, email)
+        allowed, own = views.listed_department(actor, department)
+        if not allowed:
+            return {"dossiers": [], "suivant": None}
+        rows = views.dossier_list(db, state=state, department=own, measure=measure,
+                                  session_day=session, text=text, after=apres, limit=limite)
+        return {"dossiers": rows,
+                "suivant": rows[-1]["reference"] if len(rows) == limite else None}
+
+    @router.get("/dossiers/{reference}", tags=["dossiers"],
+                summary="Un dossier et son historique ; ETag : sa version")
+    def dossier(reference: str, email: Person, db: Db) -> JSONResponse:
+        from workflow import context, views
+
+        context.readable(db, reference, email)  # else 404
+        document = views.dossier(db, reference)
+        return JSONResponse(document, headers={"ETag": f'"{document["version"]}"'})
+
+    @router.post("/guichets/{guichet}/dossiers", tags=["dossiers"], status_code=201,
+                 summary="Déposer un dossier (le JSON de `dossier submit`)")
+    def submit(guichet: str, email: Person, request: Request,
+               form: Annotated[dict[str, Any], Body(description="le formulaire (annexe 1)")],
+               ) -> JSONResponse:
+        from workflow import dossiers as filing
+        from workflow import views
+
+        with _uow(request, guichet, write=True) as uow:
+            _member(uow.session, email)
+            done = filing.submit(uow, data=form, file=None, actor=email, now=_now(request))
+            uow.commit()
+        with _uow(request, guichet) as uow:
+            document = views.dossier(uow.session, done.reference)
+        return JSONResponse(document, status_code=201,
+                            headers={"ETag": f'"{document["version"]}"',
+                                     "Location": f"/api/v1/dossiers/{done.reference}"})
+
+    @router.post("/dossiers/{reference}/events/{event}", tags=["dossiers"],
+                 summary="Un événement du dossier, sur la version lue (If-Match)")
+    def fire(reference: str, event: str, email: Person, request: Request,
+             if_match: Annotated[str | None, Header(
+                 description="la version lue (l'ETag du dossier)")] = None,
+             fields: Annotated[dict[str, Any] | None, Body(description=(
+                 "selon l'événement : session (AAAA-MM-JJ), amount (euros), reason, date, "
+                 "document (le formulaire révisé ou le rapport)"))] = None) -> JSONResponse:
+        from states.lifecycle import BY_EVENT
+        from workflow import context, events, views
+        from workflow.dossiers import Request as EventRequest
+
+        rule = BY_EVENT.get(event)
+        if rule is None:
+            raise HTTPException(404)
+        given = fields or {}
+        expected = _version(if_match)
+        with _uow(request) as uow:
+            context.readable(uow.session, reference, email)  # another territory: 404
+        arguments = events.arguments(rule, {k: _text(v) for k, v in given.items()
+                                            if k in ("session", "amount", "date")},
+                                     field=lambda name: name)
+        if "file" in rule.needs:
+            arguments["data"], arguments["file"] = given.get("document"), None
+        asked = EventRequest(reference=reference, actor=email, now=_now(request),
+                             reason=_text(given.get("reason")) or None,
+                             expected_version=expected)
+        try:
+            with _uow(request, write=True) as uow:
+                getattr(events, event)(uow, asked, **arguments)
+                uow.commit()
+        except Conflict as stale:
+            if stale.current is None:  # lost a race: the version it lost to
+                with _uow(request) as uow:
+                    stale.current = views.dossier(uow.session, reference)["version"]
+            raise
+        with _uow(request) as uow:
+            document = views.dossier(uow.session, reference)
+        return JSONResponse(document, headers={"ETag": f'"{document["version"]}"'})
+
+    @router.get("/guichets/{guichet}/sessions", tags=["sessions"], summary="Les sessions")
+    def sessions(guichet: str, email: Person, db: Db) -> list[dict[str, Any]]:
+        from workflow import views
+
+        loaded, _ = _member(db, email)
+        return views.session_list(db, loaded)
+
+    @router.get("/guichets/{guichet}/sessions/{day}", tags=["sessions"],
+                summary="Une session et son ordre du jour")
+    def session(guichet: str, day: date, email: Person, db: Db) -> dict[str, Any]:
+        from workflow import views
+
+        _, actor = _member(db, email)
+        shown = views.session_show(db, day)
+        return {**shown, "agenda": [line for line in shown["agenda"]
+                                    if may_read(actor, line["department"])]}
+
+    @router.get("/guichets/{guichet}/budget", tags=["guichets"], summary="L'enveloppe")
+    def budget(guichet: str, email: Person, db: Db) -> dict[str, Any]:
+        from workflow import views
+
+        loaded, _ = _member(db, email)
+        return views.budget(db, loaded)
+
+    @router.get("/guichets/{guichet}/outbox", tags=["guichets"],
+                summary="Les courriels du guichet et leur état")
+    def outbox(guichet: str, email: Person, db: Db,
+               status: Annotated[str | None, Query(description="held, queued, sent…")] = None,
+               ) -> list[dict[str, Any]]:
+        from states.guards import territory
+        from workflow import views
+
+        loaded, actor = _member(db, email)
+        return views.outbox(db, loaded, status, department=territory(actor))
+
+    @router.get("/guichets/{guichet}/stats", tags=["guichets"], summary="Les statistiques")
+    def stats(guichet: str, email: Person, db: Db) -> dict[str, Any]:
+        from reports.stats import compute
+
+        _member(db, email)
+        return compute(db)
+
+    return router
+
+
+def _version(if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise InvalidInput(f"If-Match « {if_match} » n'est pas une version lue (un ETag)",
+                           field="If-Match")
+    return int(text)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
