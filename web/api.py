@@ -27,7 +27,7 @@ LOG = logging.getLogger("comite.api")
 MAX_PAGE = 500
 
 
-def create_api(settings: Any) -> FastAPI:
+def create_api(settings: Any, templates: Any) -> FastAPI:
     api = FastAPI(
         title="API de comite", version="1", description=__doc__ or "",
         openapi_url="/openapi.json", docs_url=None, redoc_url=None,
@@ -35,7 +35,16 @@ def create_api(settings: Any) -> FastAPI:
                       {"name": "dossiers", "description": "Les dossiers et leurs événements."},
                       {"name": "sessions", "description": "Les sessions du comité."}])
     api.state.settings = settings
+    api.state.templates = templates
     api.include_router(_router())
+
+    @api.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> Any:
+        """The documentation page, written from the OpenAPI schema of these very routes."""
+        from web.app import page
+
+        return page(request, "api_docs.html.j2", schema=api.openapi())
+
     api.add_exception_handler(HTTPException, _http)  # type: ignore[arg-type]
     api.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
     api.add_exception_handler(EventRefused, _refused)  # type: ignore[arg-type]

@@ -57,7 +57,7 @@ class WebSettings:
 
 
 def create_app(settings: WebSettings) -> FastAPI:
-    from web import board, dossier, filing, owner, pages, proconnect, rapports
+    from web import board, dossier, filing, jetons, owner, pages, proconnect, rapports
     from web.api import create_api
     from workflow.links import LinkRefused
 
@@ -74,7 +74,7 @@ def create_app(settings: WebSettings) -> FastAPI:
                        https_only=settings.secure_cookie)
     app.add_middleware(RequestIdAndHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.mount("/api/v1", create_api(settings))
+    app.mount("/api/v1", create_api(settings, app.state.templates))
     app.include_router(pages.router)
     app.include_router(proconnect.router)
     app.include_router(dossier.router)
@@ -82,6 +82,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.include_router(rapports.router)
     app.include_router(owner.router)
     app.include_router(filing.router)
+    app.include_router(jetons.router)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(ComiteError, _refusal)  # type: ignore[arg-type]
     app.add_exception_handler(LinkRefused, _link_refused)  # type: ignore[arg-type]

@@ -202,3 +202,40 @@ def test_a_tokens_last_use_is_kept(api):
     client.get("/api/v1/guichets", headers=headers)  # within the minute: not written again
     assert desk._read(lambda s: tokens.listing(s, COORDINATOR))[0]["last_used_at"] == \
         "2021-05-10T10:00:00+02:00"
+
+
+def test_staff_make_and_revoke_their_tokens_on_a_page_the_secret_shown_once(engine, desk):
+    import re
+
+    from tests.web.test_owner import _csrf
+    from tests.web.test_pages import login
+
+    clock = Clock(at("2021-05-10 10:00"))
+    client = TestClient(create_app(WebSettings(engine, clock=clock, demo_login=True)))
+    assert client.get("/jetons").status_code == 401
+    login(client, COORDINATOR)
+    page = client.get("/jetons")
+    assert "Aucun pour l'instant" in page.text
+    made = client.post("/jetons", data={**_csrf(page.text), "name": "Tableur DDT"})
+    assert made.headers["Cache-Control"] == "no-store"
+    secret = re.search(r"<code>(comite_[\w-]+)</code>", made.text).group(1)
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/guichets", headers=headers).status_code == 200
+    again = client.get("/jetons").text
+    assert "Tableur DDT" in again and secret not in again  # never shown again
+    empty = client.post("/jetons", data={**_csrf(again), "name": " "})
+    assert empty.status_code == 422 and 'id="name-erreur"' in empty.text
+    done = client.post("/jetons/1/revoquer", data=_csrf(again), follow_redirects=True)
+    assert "est révoqué" in done.text
+    assert client.get("/api/v1/guichets", headers=headers).status_code == 401
+    login(client, INSTRUCTOR["29"])  # someone else's token: not theirs to revoke
+    assert client.post("/jetons/1/revoquer", data=_csrf(client.get("/jetons").text)
+                       ).status_code == 409
+
+
+def test_the_documentation_page_is_written_from_the_schema(api):
+    client, desk, clock, token = api
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200 and "API de comite" in page.text
+    for path in client.get("/api/v1/openapi.json").json()["paths"]:
+        assert f"/api/v1{path}" in page.text

@@ -111,7 +111,8 @@ def test_every_page_passes_axe_for_wcag_2_1_a_and_aa(browser, site):
                        ("sessions", "/g/bretagne-2021/sessions"),
                        ("session close", "/g/bretagne-2021/sessions/2021-06-22"),
                        ("dossiers triés", "/g/bretagne-2021/dossiers?sort=requested&order=desc"),
-                       ("page introuvable", "/g/bretagne-2021/dossiers/BZH-2099-0001")):
+                       ("page introuvable", "/g/bretagne-2021/dossiers/BZH-2099-0001"),
+                       ("jetons", "/jetons"), ("documentation de l'API", "/api/v1/docs")):
         page.goto(f"{site}{path}")
         failures[name] = _violations(page)
     stranger = browser.new_page(bypass_csp=True)  # no session
