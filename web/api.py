@@ -13,18 +13,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+from notifications.outbox import STATUS_LABELS
+from states.lifecycle import DossierState
 from states.refusal import EventRefused
 from workflow.errors import ComiteError, Conflict, InvalidInput, NotFound, message
 
 LOG = logging.getLogger("comite.api")
 MAX_PAGE = 500
+# the values the schema offers: the lifecycle's states, the outbox's statuses
+Status = StrEnum("Status", {name: name for name in STATUS_LABELS})  # type: ignore[misc]
 
 
 def create_api(settings: Any, templates: Any) -> FastAPI:
@@ -141,8 +147,15 @@ def person(request: Request,
 Person = Annotated[str, Depends(person)]
 
 
-def _reading(request: Request, guichet: str | None = None) -> Iterator[Any]:
+def _scoped(request: Request, guichet: str) -> Iterator[Any]:
+    """A read-only unit of work on the guichet of the path."""
     with _uow(request, guichet) as uow:
+        yield uow.session
+
+
+def _unscoped(request: Request) -> Iterator[Any]:
+    """A read-only unit of work on the base (a reference names its own guichet)."""
+    with _uow(request) as uow:
         yield uow.session
 
 
@@ -160,7 +173,31 @@ def _member(db: Any, email: str) -> tuple[Any, Any]:
     return loaded, actor
 
 
-Db = Annotated[Any, Depends(_reading)]
+Db = Annotated[Any, Depends(_scoped)]
+Base = Annotated[Any, Depends(_unscoped)]
+
+
+class Erreur(BaseModel):
+    """What an error answers: the message, the field (422), the reasons and the events allowed
+    now (409), the version now (412)."""
+
+    erreur: str
+    champ: str | None = None
+    erreurs: dict[str, str] | None = None
+    raisons: list[str] | None = None
+    possibles: list[str] | None = None
+    version: int | None = None
+    requete: str | None = None
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Erreur, "description": "jeton absent, inconnu, révoqué ou expiré"},
+    404: {"model": Erreur, "description": "introuvable, ou hors de votre territoire"},
+    409: {"model": Erreur, "description": "refusé par les règles : pourquoi, et ce qui est "
+                                          "possible maintenant"},
+    412: {"model": Erreur, "description": "le dossier a changé depuis la version lue"},
+    422: {"model": Erreur, "description": "saisie invalide : le champ et la raison"},
+}
 
 
 def _router() -> Any:  # noqa: C901  (one route per document of the command line)
@@ -168,10 +205,10 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
 
     from states.guards import may_read
 
-    router = APIRouter()
+    router = APIRouter(responses=ERRORS)
 
     @router.get("/guichets", tags=["guichets"], summary="Les guichets où vous avez un rôle")
-    def guichets(email: Person, db: Db) -> list[dict[str, Any]]:
+    def guichets(email: Person, db: Base) -> list[dict[str, Any]]:
         from workflow import context, views
 
         mine = {row.id for row, _ in context.roles_of(db, email)}
@@ -188,7 +225,7 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
     @router.get("/guichets/{guichet}/dossiers", tags=["dossiers"],
                 summary="Les dossiers, filtrés, par pages (curseur `apres`)")
     def dossiers(guichet: str, email: Person, db: Db,
-                 state: Annotated[str | None, Query(description="état (submitted…)")] = None,
+                 state: Annotated[DossierState | None, Query(description="l'état")] = None,
                  department: Annotated[str | None, Query(description="département")] = None,
                  measure: Annotated[str | None, Query(description="mesure (3a…)")] = None,
                  session: Annotated[date | None, Query(description="date de session")] = None,
@@ -203,14 +240,14 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
         allowed, own = views.listed_department(actor, department)
         if not allowed:
             return {"dossiers": [], "suivant": None}
-        rows = views.dossier_list(db, state=state, department=own, measure=measure,
+        rows = views.dossier_list(db, state=state.value if state else None, department=own, measure=measure,
                                   session_day=session, text=text, after=apres, limit=limite)
         return {"dossiers": rows,
                 "suivant": rows[-1]["reference"] if len(rows) == limite else None}
 
     @router.get("/dossiers/{reference}", tags=["dossiers"],
                 summary="Un dossier et son historique ; ETag : sa version")
-    def dossier(reference: str, email: Person, db: Db) -> JSONResponse:
+    def dossier(reference: str, email: Person, db: Base) -> JSONResponse:
         from workflow import context, views
 
         context.readable(db, reference, email)  # else 404
@@ -302,13 +339,14 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
     @router.get("/guichets/{guichet}/outbox", tags=["guichets"],
                 summary="Les courriels du guichet et leur état")
     def outbox(guichet: str, email: Person, db: Db,
-               status: Annotated[str | None, Query(description="held, queued, sent…")] = None,
+               status: Annotated[Status | None, Query(description="l'état d'envoi")] = None,
                ) -> list[dict[str, Any]]:
         from states.guards import territory
         from workflow import views
 
         loaded, actor = _member(db, email)
-        return views.outbox(db, loaded, status, department=territory(actor))
+        return views.outbox(db, loaded, status.value if status else None,
+                            department=territory(actor))
 
     @router.get("/guichets/{guichet}/stats", tags=["guichets"], summary="Les statistiques")
     def stats(guichet: str, email: Person, db: Db) -> dict[str, Any]:
