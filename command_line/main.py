@@ -329,6 +329,7 @@ from command_line import (  # noqa: E402,F401  (they register their commands)
     schedules,
     sessions,
     tokens,
+    webhooks,
 )
 
 events.register(dossier_app, RULES)

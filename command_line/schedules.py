@@ -60,9 +60,14 @@ def serve_command(
             log.warning("courriel n°%s à %s : %s (%s)", message.id, message.recipient,
                         STATUS_LABELS[status], said)
 
+    from notifications.webhooks import deliver_due
+
+    def hooks() -> dict[str, int]:
+        return deliver_due(settings().engine, now=settings().instant, environ=settings().environ)
+
     asyncio.run(serve(settings().engine, render, settings().instant,
                       every_guichet(connections, told), poll_seconds=poll,
-                      guichet=guichet_in_base(), web=web_server(host, port)))
+                      guichet=guichet_in_base(), web=web_server(host, port), hooks=hooks))
 
 
 def web_address(host: str | None, port: int | None) -> tuple[str, int]:

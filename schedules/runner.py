@@ -40,10 +40,10 @@ def tick_job(engine: Engine, render: Renderer, clock: Callable[[], datetime],
 async def serve(engine: Engine, render: Renderer, clock: Callable[[], datetime],
                 delivery: Any, *, poll_seconds: float = 5.0,
                 stop: asyncio.Event | None = None, guichet: str | None = None,
-                web: Any = None) -> None:
-    """Run until SIGTERM or SIGINT (or ``stop`` is set): tick every minute, deliver meanwhile;
-    every guichet of the base, or only ``guichet``; and serve the web app (``web``, a uvicorn
-    server) beside them."""
+                web: Any = None, hooks: Callable[[], dict[str, int]] | None = None) -> None:
+    """Run until SIGTERM or SIGINT (or ``stop`` is set): tick every minute, deliver mail and
+    the webhooks (``hooks``, run in a thread) meanwhile; every guichet of the base, or only
+    ``guichet``; and serve the web app (``web``, a uvicorn server) beside them."""
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     stop = stop or asyncio.Event()
@@ -70,6 +70,14 @@ async def serve(engine: Engine, render: Renderer, clock: Callable[[], datetime],
             for status in ("sent", "retrying", "dead", "requeued"):
                 if totals.get(status):
                     log.info("courriels : %s × %d", status, totals[status])
+            if hooks is not None:
+                try:
+                    delivered = await asyncio.to_thread(hooks)
+                except Exception as error:  # noqa: BLE001 - as for mail: next round
+                    log.error("webhooks : interrompu (%s)", one_line(error))
+                    delivered = {}
+                for status, count in sorted(delivered.items()):
+                    log.info("webhooks : %s × %d", status, count)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
     finally:

@@ -80,7 +80,8 @@ def engine_for(url: str) -> Engine:
                       f"({missing.name}) : utiliser sqlite ou postgresql+psycopg") from None
 
 
-def insert_new(session: Session, model: Any, rows: list[dict[str, Any]], *, unique: str) -> None:
+def insert_new(session: Session, model: Any, rows: list[dict[str, Any]], *,
+               unique: str | tuple[str, ...]) -> None:
     """INSERT … ON CONFLICT DO NOTHING: rows another process already wrote are left alone."""
     if not rows:
         return
@@ -88,7 +89,8 @@ def insert_new(session: Session, model: Any, rows: list[dict[str, Any]], *, uniq
 
     dialect = session.get_bind().dialect.name
     statement = (postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model))
-    session.execute(statement.on_conflict_do_nothing(index_elements=[unique]), rows)
+    keys = list(unique) if isinstance(unique, tuple) else [unique]
+    session.execute(statement.on_conflict_do_nothing(index_elements=keys), rows)
 
 
 def create_schema(engine: Engine) -> None:

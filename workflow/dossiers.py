@@ -147,12 +147,16 @@ def file_form(uow: UnitOfWork, loaded: context.Loaded, form: DossierForm, *, act
 def record(session: Session, dossier: Dossier, event: str, source: DossierState | None,
            dest: DossierState, *, actor: str, now: datetime, reason: str | None = None,
            data: dict[str, Any] | None = None) -> Audit:
+    from workflow import webhooks
+
     audit = Audit(guichet_id=dossier.guichet_id, dossier_id=dossier.id,
                   action=f"dossier.{event}", event=event,
                   from_state=source.value if source else None, to_state=dest.value, at=now,
                   actor=actor, reason=reason, data=data or {})
     session.add(audit)
-    session.flush()
+    session.flush()  # the dossier's new version, the audit row's number
+    webhooks.queue(session, dossier, event=event, source=audit.from_state, dest=dest.value,
+                   at=now, actor=actor)
     return audit
 
 

@@ -147,6 +147,14 @@ class FilingSettings(_Strict):
         return self
 
 
+class WebhookEntry(_Strict):
+    """A URL that receives a signed POST for every transition of the guichet's dossiers; its
+    secret is read from the environment variable ``secret_env``, never from this file."""
+
+    url: Annotated[str, Field(pattern=r"^https?://[^\s/]+(/\S*)?$")]
+    secret_env: Annotated[str, Field(pattern=r"^COMITE_WEBHOOK_[A-Z0-9_]+$")]
+
+
 class DepartmentEntry(_Strict):
     code: DepartmentCode
     name: Line
@@ -228,6 +236,7 @@ class GuichetFile(_Strict):
     committee: CommitteeSettings = CommitteeSettings()
     web: WebSettings = WebSettings()
     filing: FilingSettings | None = None
+    webhooks: list[WebhookEntry] = []
 
     @cached_property
     def department_codes(self) -> frozenset[str]:

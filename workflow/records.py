@@ -76,3 +76,31 @@ class Minutes(SQLModel, table=True):
     content: dict[str, Any] = _json()
     sha256: str
     frozen_at: datetime = _utc()
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One transition for one URL of the guichet's ``[[webhooks]]``, written in the same
+    transaction as the transition, delivered later (notifications.webhooks)."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (Index("ix_webhook_delivery_status", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    guichet_id: str = Field(foreign_key="guichet.id")
+    url: str
+    body: str  # the JSON sent, signed as it is
+    status: str = "queued"  # queued, inflight, retrying, sent, dead, gone
+    attempts: int = 0
+    last_error: str | None = None
+    claimed_at: datetime | None = _utc(nullable=True)
+    next_attempt_at: datetime = _utc()
+    created_at: datetime = _utc()
+    sent_at: datetime | None = _utc(nullable=True)
+
+
+class WebhookGone(SQLModel, table=True):
+    """A URL whose receiver answered 410 Gone: it gets no more deliveries."""
+
+    __tablename__ = "webhook_gone"
+    guichet_id: str = Field(primary_key=True, foreign_key="guichet.id")
+    url: str = Field(primary_key=True)
+    at: datetime = _utc()

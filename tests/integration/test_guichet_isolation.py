@@ -104,6 +104,7 @@ def sweep(campaign: campaigns.Campaign, roles: dict[str, str], folder) -> list[t
         ["report", "monthly", "--month", "2021-07", "--output", f"{out}.csv", *g],
         ["outbox", "list", "--json", *g], ["outbox", "retry", "1", *g],
         ["tick", *g], ["outbox", "send", *g],
+        ["webhook", "list", "--json", *g], ["webhook", "retry", "1", *g], ["webhook", "send", *g],
         ["dossier", "import", str(DS_EXPORT if DS_EXPORT.exists() else folder / "absent.csv"),
          *g],
         *(["dossier", "show", reference, "--json"] for reference in campaign.references),
