@@ -289,8 +289,6 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
             raise HTTPException(404)
         given = fields or {}
         expected = _version(if_match)
-        with _uow(request) as uow:
-            context.readable(uow.session, reference, email)  # another territory: 404
         arguments = events.arguments(rule, {k: _text(v) for k, v in given.items()
                                             if k in ("session", "amount", "date")},
                                      field=lambda name: name)
@@ -300,16 +298,18 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
                              reason=_text(given.get("reason")) or None,
                              expected_version=expected)
         try:
+            # one transaction: who may read it (else 404, nothing tried), the event, the
+            # document as it is now
             with _uow(request, write=True) as uow:
+                context.readable(uow.session, reference, email)
                 getattr(events, event)(uow, asked, **arguments)
+                document = views.dossier(uow.session, reference)
                 uow.commit()
         except Conflict as stale:
             if stale.current is None:  # lost a race: the version it lost to
                 with _uow(request) as uow:
                     stale.current = views.dossier(uow.session, reference)["version"]
             raise
-        with _uow(request) as uow:
-            document = views.dossier(uow.session, reference)
         return JSONResponse(document, headers={"ETag": f'"{document["version"]}"'})
 
     @router.get("/guichets/{guichet}/sessions", tags=["sessions"], summary="Les sessions")
