@@ -12,11 +12,12 @@ from states.guards import Actor
 from web.app import logged_in, unit_of_work
 
 
-async def _session(request: Request, guichet: str | None = None) -> AsyncIterator[Any]:
-    """The request's read-only unit of work, scoped to the guichet its URL names (a path
-    parameter). Opening it sends nothing to the database (its connection is taken by the first
-    query, in the route's thread), so it is opened on the event loop: no thread hop."""
-    with unit_of_work(request, guichet) as uow:
+async def _session(request: Request) -> AsyncIterator[Any]:
+    """The request's read-only unit of work, scoped to the guichet its URL names (the path's
+    ``guichet``; never a query parameter). Opening it sends nothing to the database (its
+    connection is taken by the first query, in the route's thread), so it is opened on the
+    event loop: no thread hop."""
+    with unit_of_work(request, request.path_params.get("guichet")) as uow:
         yield uow.session
 
 

@@ -154,6 +154,10 @@ def test_the_guichets_figures_and_sessions_read_as_the_command_line_gives_them(a
         "bretagne-2021"]
     assert client.get("/api/v1/guichets/bretagne-2021/budget",
                       headers=headers).json() == desk.budget()
+    from workflow import views
+
+    assert client.get("/api/v1/guichets/bretagne-2021", headers=headers).json() == desk._read(
+        views.guichet)
     sessions = client.get("/api/v1/guichets/bretagne-2021/sessions", headers=headers).json()
     assert sessions[0]["date"] == "2021-06-22" and sessions[0]["agenda_size"] == 1
     shown = client.get("/api/v1/guichets/bretagne-2021/sessions/2021-06-22", headers=headers)
