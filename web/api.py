@@ -191,6 +191,7 @@ class Erreur(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    200: {"description": "le document demandé (celui que la ligne de commande imprime)"},
     401: {"model": Erreur, "description": "jeton absent, inconnu, révoqué ou expiré"},
     404: {"model": Erreur, "description": "introuvable, ou hors de votre territoire"},
     409: {"model": Erreur, "description": "refusé par les règles : pourquoi, et ce qui est "
@@ -255,7 +256,8 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
         return JSONResponse(document, headers={"ETag": f'"{document["version"]}"'})
 
     @router.post("/guichets/{guichet}/dossiers", tags=["dossiers"], status_code=201,
-                 summary="Déposer un dossier (le JSON de `dossier submit`)")
+                 summary="Déposer un dossier (le JSON de `dossier submit`)",
+                 responses={201: {"description": "le dossier déposé, et son adresse"}})
     def submit(guichet: str, email: Person, request: Request,
                form: Annotated[dict[str, Any], Body(description="le formulaire (annexe 1)")],
                ) -> JSONResponse:

@@ -60,7 +60,7 @@ def test_the_api_keeps_to_its_schema_and_a_refusal_writes_nothing(live):
 
     for operation in operations:
         @given(case=operation.as_strategy())
-        @settings(max_examples=20, deadline=None, database=None,
+        @settings(max_examples=12, deadline=None, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
         def check(case) -> None:
             before = _fingerprint(engine)
