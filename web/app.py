@@ -192,7 +192,11 @@ def _error_page(request: Request, status: int, said: str) -> HTMLResponse:
     return answer
 
 
-async def _http_error(request: Request, error: StarletteHTTPException) -> HTMLResponse:
+async def _http_error(request: Request, error: StarletteHTTPException) -> Any:
+    if request.url.path.startswith("/api/"):  # a path the API's mount could not take (a
+        from web.api import _http  # newline in it): the API's own JSON answer
+
+        return await _http(request, error)
     said = {404: "cette page n'existe pas, ou vous n'y avez pas accès",
             413: "ce que vous avez envoyé est trop volumineux : rien n'a été enregistré"}.get(
         error.status_code, str(error.detail))
