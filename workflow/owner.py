@@ -36,6 +36,16 @@ SHOWN = {S.submitted: "déposé", S.instruction: "en instruction", S.committee: 
          S.accepted: "financement accordé", S.to_be_revised: "à revoir", S.refused: "non retenu",
          S.agreement: "convention à signer", S.follow_up: "projet en cours",
          S.completed: "achevé", S.withdrawn: "retiré"}
+# What each event was, as the owner's history says it (the lifecycle's labels say what to do).
+HAPPENED: dict[str, str] = {
+    "submit": "dossier déposé", "start_instruction": "instruction commencée",
+    "schedule": "inscrit à une session du comité", "defer": "reporté à une session ultérieure",
+    "accept": "financement accordé", "request_revision": "renvoyé à revoir",
+    "refuse": "non retenu", "resubmit": "dossier révisé redéposé",
+    "send_agreement": "convention envoyée", "sign_agreement": "convention signée",
+    "submit_report": "rapport trimestriel reçu", "complete": "projet achevé",
+    "withdraw": "dossier retiré",
+}
 # Reasons an owner reads: the committee's motivations (once the session is closed) and their own.
 OWN_REASONS = frozenset({"withdraw"})
 
@@ -61,16 +71,14 @@ def view(session: Session, loaded: context.Loaded, dossier: Dossier,
     history, hidden = [], None
     for audit in audits:
         rule = BY_EVENT.get(audit.event)
-        if audit.event == "submit":
-            history.append({"at": shown(audit.at, tz), "what": "dossier déposé", "reason": None})
+        if audit.event not in HAPPENED:  # the staff's own actions (links revoked…)
             continue
-        if rule is None:  # the staff's own actions (links revoked…): not the owner's history
-            continue
-        hidden = audit if rule.decision and audit.at in untold else None
+        hidden = audit if rule is not None and rule.decision and audit.at in untold else None
         if hidden is None:
-            history.append({"at": shown(audit.at, tz), "what": rule.label,
-                            "reason": audit.reason if rule.decision or audit.event in OWN_REASONS
-                            else None})
+            told = rule is not None and (rule.decision or audit.event in OWN_REASONS)
+            history.append({"at": shown(audit.at, tz), "event": audit.event,
+                            "what": HAPPENED[audit.event],
+                            "reason": audit.reason if told else None})
     # a decision not yet told: for its owner, the dossier is still before the committee
     state = DossierState(hidden.from_state if hidden is not None and hidden.from_state
                          else dossier.state)
@@ -94,7 +102,7 @@ def view(session: Session, loaded: context.Loaded, dossier: Dossier,
         "reports": [{"period": r.period, "percent_done": r.percent_done, "status": r.status,
                      "received_at": shown(r.received_at, tz)} for r in reports],
         "revision_asked": next((h["reason"] for h in reversed(history)
-                                if h["what"] == BY_EVENT["request_revision"].label), None)
+                                if h["event"] == "request_revision"), None)
         if state is S.to_be_revised else None,
         "may_withdraw": state not in (S.refused, S.completed, S.withdrawn),
         "form": dossier.form,
