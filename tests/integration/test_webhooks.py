@@ -201,3 +201,33 @@ def test_a_webhook_is_configured_by_url_and_the_name_of_its_secret(tmp_path):
     assert guichet.parse_text(text + '\n[[webhooks]]\nurl = "https://x.example.org/h"\n'
                               'secret_env = "COMITE_WEBHOOK_A"\n').webhooks[0].url == (
         "https://x.example.org/h")
+
+
+def test_serve_delivers_the_webhooks_at_each_round(hooked, receiver):
+    """`comite serve`'s loop runs the webhooks' delivery beside the mail's, off the event loop."""
+    import asyncio
+    import os
+    from collections import Counter
+
+    from notifications.render import render
+    from notifications.webhooks import deliver_due
+    from schedules.runner import serve
+
+    desk = hooked
+    desk.submit()
+    stop = asyncio.Event()
+    rounds: list[dict[str, int]] = []
+
+    class NoMail:
+        async def run(self) -> Counter:
+            return Counter()
+
+    def hooks() -> dict[str, int]:
+        done = deliver_due(desk.engine, now=lambda: at("2021-05-03 10:05"), environ=os.environ)
+        rounds.append(done)
+        stop.set()
+        return done
+
+    asyncio.run(serve(desk.engine, render, lambda: at("2021-05-03 10:05"), NoMail(),
+                      poll_seconds=0.01, stop=stop, hooks=hooks))
+    assert rounds == [{"sent": 1}] and len(receiver.received) == 1
