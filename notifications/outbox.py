@@ -33,6 +33,13 @@ class RetryPolicy:
         base = min(self.first_delay * 2 ** max(attempts - 1, 0), self.longest_delay)
         return base * rng.uniform(0.5, 1.5)
 
+    def retry_at(self, attempts: int, created_at: datetime, now: datetime,
+                 rng: random.Random) -> datetime | None:
+        """When to try a temporary failure again, or None: given up (too many tries, too old)."""
+        if attempts < self.max_attempts and now - created_at < self.max_age:
+            return now + self.delay(attempts, rng)
+        return None
+
 
 # The statuses of a message as people read them (the stored values stay in JSON).
 STATUS_LABELS = {
@@ -61,19 +68,20 @@ class Claimed:
     attachment: tuple[str, str] | None = None
 
 
-def _of(query: Any, guichet: str | None) -> Any:
-    """``query`` on one guichet's messages, or on every guichet's when ``guichet`` is None."""
-    return query if guichet is None else query.where(col(Outbox.guichet_id) == guichet)
+def _of(query: Any, guichet: str | None, model: Any = Outbox) -> Any:
+    """``query`` on one guichet's rows, or on every guichet's when ``guichet`` is None."""
+    return query if guichet is None else query.where(col(model.guichet_id) == guichet)
 
 
 def requeue_stuck(engine: Engine, *, now: datetime, policy: RetryPolicy,
-                  guichet: str | None = None) -> int:
-    """Rows left `inflight` by a crashed sender go back to the queue, Message-ID unchanged."""
+                  guichet: str | None = None, model: Any = Outbox) -> int:
+    """Rows left `inflight` by a crashed sender go back to the queue (a message keeps its
+    Message-ID); ``model``: the outbox, or the webhooks' deliveries."""
     with UnitOfWork(engine, write=True) as uow:
         result = uow.session.execute(_of(
-            update(Outbox)
-            .where(col(Outbox.status) == "inflight",
-                   col(Outbox.claimed_at) < now - policy.stuck_after), guichet)
+            update(model)
+            .where(col(model.status) == "inflight",
+                   col(model.claimed_at) < now - policy.stuck_after), guichet, model)
             .values(status="retrying", next_attempt_at=now,
                     last_error="envoi interrompu (processus arrêté) : nouvel essai")
         )
@@ -81,22 +89,30 @@ def requeue_stuck(engine: Engine, *, now: datetime, policy: RetryPolicy,
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def take_due(session: Any, *, now: datetime, limit: int, guichet: str | None = None,
+             model: Any = Outbox) -> list[Any]:
+    """Up to ``limit`` due rows of ``model``, marked in flight in the caller's transaction
+    (SKIP LOCKED where supported: two senders never take the same row)."""
+    rows = session.exec(_of(
+        select(model)
+        .where(col(model.status).in_(["queued", "retrying"]),
+               col(model.next_attempt_at) <= now), guichet, model)
+        .order_by(col(model.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for row in rows:
+        row.status, row.claimed_at, row.attempts = "inflight", now, row.attempts + 1
+        session.add(row)
+    return list(rows)
+
+
 def claim(engine: Engine, *, now: datetime, limit: int,
           guichet: str | None = None) -> list[Claimed]:
-    """Take up to ``limit`` due rows in one short transaction (SKIP LOCKED where supported)."""
+    """Take up to ``limit`` due messages in one short transaction."""
     with UnitOfWork(engine, write=True) as uow:
-        rows = uow.session.exec(_of(
-            select(Outbox)
-            .where(col(Outbox.status).in_(["queued", "retrying"]),
-                   col(Outbox.next_attempt_at) <= now), guichet)
-            .order_by(col(Outbox.id))
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
         claimed = []
-        for row in rows:
-            row.status, row.claimed_at, row.attempts = "inflight", now, row.attempts + 1
-            uow.session.add(row)
+        for row in take_due(uow.session, now=now, limit=limit, guichet=guichet):
             assert row.id is not None
             attachment = (row.attachment_name, row.attachment) if (
                 row.attachment_name and row.attachment is not None) else None
@@ -113,12 +129,12 @@ def record(engine: Engine, message: Claimed, outcome: Any, *, now: datetime,
     the status and the error kept with it."""
     kind, reply = outcome
     values: dict[str, Any] = {"claimed_at": None, "last_error": reply}
+    later = (policy.retry_at(message.attempts, message.created_at, now, rng)
+             if kind == "temporary" else None)
     if kind == "sent":
         values.update(status="sent", sent_at=now, last_error=None)
-    elif kind == "temporary" and message.attempts < policy.max_attempts and (
-            now - message.created_at) < policy.max_age:
-        values.update(status="retrying",
-                      next_attempt_at=now + policy.delay(message.attempts, rng))
+    elif later is not None:
+        values.update(status="retrying", next_attempt_at=later)
     else:
         values.update(status="dead")
         if kind == "temporary":

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
+from notifications import outbox
 from notifications.outbox import RetryPolicy
 from workflow.db import UnitOfWork, insert_new
 from workflow.errors import NotFound, Refused
@@ -49,41 +50,20 @@ def signature(secret: str, timestamp: int, body: str) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def _of(query: Any, guichet: str | None) -> Any:
-    """``query`` on one guichet's deliveries, or on every guichet's when ``guichet`` is None."""
-    return query if guichet is None else query.where(col(WebhookDelivery.guichet_id) == guichet)
-
-
 def requeue_stuck(engine: Engine, *, now: datetime, policy: RetryPolicy,
                   guichet: str | None = None) -> int:
     """Deliveries left `inflight` by a crashed process go back to the queue."""
-    with UnitOfWork(engine, write=True) as uow:
-        result = uow.session.execute(_of(
-            update(WebhookDelivery)
-            .where(col(WebhookDelivery.status) == "inflight",
-                   col(WebhookDelivery.claimed_at) < now - policy.stuck_after), guichet)
-            .values(status="retrying", next_attempt_at=now,
-                    last_error="envoi interrompu (processus arrêté) : nouvel essai"))
-        uow.commit()
-    return int(getattr(result, "rowcount", 0) or 0)
+    return outbox.requeue_stuck(engine, now=now, policy=policy, guichet=guichet,
+                                model=WebhookDelivery)
 
 
 def claim(engine: Engine, *, now: datetime, limit: int,
           guichet: str | None = None) -> list[Claimed]:
     with UnitOfWork(engine, write=True) as uow:
-        rows = uow.session.exec(_of(
-            select(WebhookDelivery)
-            .where(col(WebhookDelivery.status).in_(["queued", "retrying"]),
-                   col(WebhookDelivery.next_attempt_at) <= now), guichet)
-            .order_by(col(WebhookDelivery.id)).limit(limit)
-            .with_for_update(skip_locked=True)).all()
-        claimed = []
-        for row in rows:
-            row.status, row.claimed_at, row.attempts = "inflight", now, row.attempts + 1
-            uow.session.add(row)
-            assert row.id is not None
-            claimed.append(Claimed(row.id, row.guichet_id, row.url, row.body, row.attempts,
-                                   row.created_at))
+        claimed = [Claimed(row.id, row.guichet_id, row.url, row.body, row.attempts,
+                           row.created_at)
+                   for row in outbox.take_due(uow.session, now=now, limit=limit,
+                                              guichet=guichet, model=WebhookDelivery)]
         uow.commit()
     return claimed
 
@@ -112,14 +92,12 @@ def _record(engine: Engine, delivery: Claimed, outcome: tuple[str, str | None], 
             now: datetime, policy: RetryPolicy, rng: random.Random) -> str:
     kind, said = outcome
     values: dict[str, Any] = {"claimed_at": None, "last_error": said}
-    if kind == "sent":
-        values.update(status="sent", sent_at=now)
-    elif kind == "gone":
-        values.update(status="gone")
-    elif kind == "temporary" and delivery.attempts < policy.max_attempts and (
-            now - delivery.created_at) < policy.max_age:
-        values.update(status="retrying",
-                      next_attempt_at=now + policy.delay(delivery.attempts, rng))
+    later = (policy.retry_at(delivery.attempts, delivery.created_at, now, rng)
+             if kind == "temporary" else None)
+    if kind in ("sent", "gone"):
+        values.update(status=kind, **({"sent_at": now} if kind == "sent" else {}))
+    elif later is not None:
+        values.update(status="retrying", next_attempt_at=later)
     else:
         values.update(status="dead")
     with UnitOfWork(engine, write=True) as uow:
