@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -63,8 +63,7 @@ def create_app(settings: WebSettings) -> FastAPI:
 
     if settings.demo_login and settings.proconnect is not None:
         raise ValueError("la connexion de démonstration ne peut pas coexister avec ProConnect")
-    app = FastAPI(title="comite", docs_url=None, redoc_url=None, openapi_url=None,
-                  max_body_size=MAX_BODY)
+    app = FastAPI(title="comite", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.proconnect = (proconnect.client(settings.proconnect)
                             if settings.proconnect is not None else None)
@@ -129,6 +128,20 @@ class RequestIdAndHeaders:
             return
         request_id = uuid.uuid4().hex[:12]
         scope.setdefault("state", {})["request_id"] = request_id
+        declared = Headers(scope=scope).get("content-length", "")
+        too_large = declared.isdigit() and int(declared) > MAX_BODY
+        seen = 0
+
+        async def bounded() -> Any:
+            """The body, up to MAX_BODY: past it, a 413 the routes' handlers answer in French
+            (the site's page, the API's JSON), nothing read further."""
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if too_large or seen > MAX_BODY:
+                    raise StarletteHTTPException(413, TOO_LARGE)
+            return message
 
         async def with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
@@ -139,7 +152,7 @@ class RequestIdAndHeaders:
                 headers["X-Request-Id"] = request_id
             await send(message)
 
-        await self.app(scope, receive, with_headers)
+        await self.app(scope, bounded, with_headers)
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -176,6 +189,7 @@ def unit_of_work(request: Request, guichet: str | None = None, *, write: bool = 
 
 
 MAX_BODY = 2_000_000  # the largest request a page sends: a revised form or a report, uploaded
+TOO_LARGE = "ce que vous avez envoyé est trop volumineux : rien n'a été enregistré"
 TITLES = {400: "Requête invalide", 401: "Connexion nécessaire", 403: "Accès refusé",
           404: "Page introuvable", 405: "Méthode non permise", 409: "Action refusée",
           413: "Envoi trop volumineux",
@@ -197,8 +211,7 @@ async def _http_error(request: Request, error: StarletteHTTPException) -> Any:
         from web.api import _http  # newline in it): the API's own JSON answer
 
         return await _http(request, error)
-    said = {404: "cette page n'existe pas, ou vous n'y avez pas accès",
-            413: "ce que vous avez envoyé est trop volumineux : rien n'a été enregistré"}.get(
+    said = {404: "cette page n'existe pas, ou vous n'y avez pas accès", 413: TOO_LARGE}.get(
         error.status_code, str(error.detail))
     return _error_page(request, error.status_code, said)
 

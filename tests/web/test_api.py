@@ -243,3 +243,16 @@ def test_the_documentation_page_is_written_from_the_schema(api):
     assert page.status_code == 200 and "API de comite" in page.text
     for path in client.get("/api/v1/openapi.json").json()["paths"]:
         assert f"/api/v1{path}" in page.text
+
+
+def test_a_body_past_the_sites_bound_is_refused_in_french_and_unread(api):
+    client, desk, clock, token = api
+    before = _digest(desk)
+    huge = b'{"x": "' + b"a" * 2_100_000 + b'"}'
+    answer = client.post("/api/v1/guichets/bretagne-2021/dossiers", content=huge,
+                         headers={**token(COORDINATOR), "Content-Type": "application/json"})
+    assert answer.status_code == 413 and "trop volumineux" in answer.json()["erreur"]
+    page = client.post("/lien", content=huge,
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert page.status_code == 413 and "trop volumineux" in page.text
+    assert "X-Request-Id" in page.headers and _digest(desk) == before
