@@ -170,13 +170,16 @@ def listing(engine: Engine, *, status: str | None = None,
         if guichet is not None:
             query = query.where(col(WebhookDelivery.guichet_id) == guichet)
         rows = uow.session.exec(query).all()
-        return [{"id": row.id, "guichet": row.guichet_id, "url": row.url,
-                 "status": row.status, "attempts": row.attempts,
-                 "event": json.loads(row.body)["event"],
-                 "reference": json.loads(row.body)["reference"], "last_error": row.last_error,
-                 "created_at": shown(row.created_at, "UTC"),
-                 "sent_at": shown(row.sent_at, "UTC") if row.sent_at else None}
-                for row in rows]
+        listed = []
+        for row in rows:
+            sent = json.loads(row.body)  # what the receiver gets: its event and reference
+            listed.append({"id": row.id, "guichet": row.guichet_id, "url": row.url,
+                           "status": row.status, "attempts": row.attempts,
+                           "event": sent["event"], "reference": sent["reference"],
+                           "last_error": row.last_error,
+                           "created_at": shown(row.created_at, "UTC"),
+                           "sent_at": shown(row.sent_at, "UTC") if row.sent_at else None})
+        return listed
 
 
 def retry(engine: Engine, delivery_id: int, *, now: datetime, guichet: str | None = None) -> None:

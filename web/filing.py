@@ -12,7 +12,8 @@ from starlette.exceptions import HTTPException
 
 from web.access import Db
 from web.app import checked_form, page, redirect, status_of, unit_of_work
-from web.owner import KINDS, MEASURES, STAGES, dossier_data
+from web.owner import KINDS, STAGES, dossier_data
+from workflow.forms import MEASURES
 
 router = APIRouter()
 MAX_FILING = 64_000  # an application form is a few kilobytes

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from web.access import Db
 from web.app import checked_form, page, redirect, status_of, unit_of_work
+from workflow.forms import MEASURES
 
 router = APIRouter()
 KEPT_LINKS = 8  # the links one browser keeps (the session cookie stays small)
@@ -22,7 +23,6 @@ REPORT_STATUSES = {"on_track": "dans les temps", "late": "en retard", "at_risk":
 STAGES = {"reflection": "réflexion", "implementation": "mise en œuvre", "usage": "usage"}
 KINDS = {"commune": "commune", "epci": "EPCI", "departement": "département", "region": "région",
          "groupement": "groupement", "syndicat": "syndicat", "other": "autre"}
-MEASURES = ("3a", "3b", "3c", "3d")
 
 
 def _now(request: Request) -> Any:

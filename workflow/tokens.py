@@ -26,26 +26,25 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _staff(session: Session, email: str) -> str:
+def _staff(session: Session, email: str) -> tuple[str, list[Any]]:
+    """The address, and the guichets where it holds a role (none: not staff, bad input)."""
     address = context.acting_email(email)
-    if not context.roles_of(session, address):
+    roles = context.roles_of(session, address)
+    if not roles:
         raise InvalidInput(f"{address} n'est membre de l'équipe d'aucun guichet de cette base : "
                            "seule l'équipe a des jetons", field="--actor")
-    return address
+    return address, roles
 
 
 def create(uow: Any, *, email: str | None, name: str, now: datetime,
            expires_on: date | None = None) -> tuple[ApiToken, str]:
     """A new token for ``email`` (a member of staff), and its secret, shown only now."""
-    address = _staff(uow.session, email or "")
+    address, roles = _staff(uow.session, email or "")
     name = " ".join(name.split())
     if not name or len(name) > MAX_NAME:
         raise InvalidInput(f"un nom de 1 à {MAX_NAME} caractères, pour reconnaître le jeton",
                            field="--name")
-    tz = "Europe/Paris"
-    roles = context.roles_of(uow.session, address)
-    if roles:
-        tz = roles[0][0].timezone
+    tz = roles[0][0].timezone  # the last day ends at midnight in the person's first guichet
     expires_at = None
     if expires_on is not None:
         from zoneinfo import ZoneInfo
@@ -72,7 +71,7 @@ def document(row: ApiToken, tz: str = "Europe/Paris") -> dict[str, Any]:
 
 def listing(session: Session, email: str | None) -> list[dict[str, Any]]:
     """The tokens of ``email``, newest first, with when each was last used."""
-    address = _staff(session, email or "")
+    address, _ = _staff(session, email or "")
     rows = session.exec(select(ApiToken).where(ApiToken.email == address)
                         .order_by(ApiToken.id.desc())).all()  # type: ignore[union-attr]
     return [document(row) for row in rows]

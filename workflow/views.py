@@ -257,7 +257,8 @@ def listed_department(actor: Any, asked: str | None) -> tuple[bool, str | None]:
     own = territory(actor)
     if own is None:
         return True, asked
-    return (asked in (None, own)), (own if asked in (None, own) else None)
+    allowed = asked in (None, own)
+    return allowed, (own if allowed else None)
 
 
 def dossier_page(session: Session, *, sort: str = "reference", descending: bool = False,
