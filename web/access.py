@@ -33,6 +33,12 @@ def person(request: Request) -> str:
 
 def member(request: Request, db: Any) -> tuple[Any, Actor]:
     """The guichet of the URL and who the person is in it; anyone else: 404, nothing shown."""
+    return member_of(db, person(request))
+
+
+def member_of(db: Any, email: str) -> tuple[Any, Actor]:
+    """The unit of work's guichet and who ``email`` is on its team; an unknown guichet or
+    someone not on the team: 404 (the site's page, the API's JSON)."""
     from workflow import context
     from workflow.errors import InvalidInput
 
@@ -40,7 +46,7 @@ def member(request: Request, db: Any) -> tuple[Any, Actor]:
         loaded = context.guichet(db)
     except InvalidInput:  # an unknown guichet is a page that does not exist
         raise HTTPException(404) from None
-    actor = context.staff_member(db, loaded, person(request))
+    actor = context.staff_member(db, loaded, email)
     if actor is None:
         raise HTTPException(404)
     return loaded, actor

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException
 from notifications.outbox import STATUS_LABELS
 from states.lifecycle import DossierState
 from states.refusal import EventRefused
+from web.access import member_of
 from workflow.errors import ComiteError, Conflict, InvalidInput, NotFound, message
 
 LOG = logging.getLogger("comite.api")
@@ -159,20 +160,6 @@ def _unscoped(request: Request) -> Iterator[Any]:
         yield uow.session
 
 
-def _member(db: Any, email: str) -> tuple[Any, Any]:
-    """The guichet of the path and who the person is there; anyone else: 404."""
-    from workflow import context
-
-    try:
-        loaded = context.guichet(db)
-    except InvalidInput:
-        raise HTTPException(404) from None
-    actor = context.staff_member(db, loaded, email)
-    if actor is None:
-        raise HTTPException(404)
-    return loaded, actor
-
-
 Db = Annotated[Any, Depends(_scoped)]
 Base = Annotated[Any, Depends(_unscoped)]
 
@@ -220,7 +207,7 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
     def guichet(guichet: str, email: Person, db: Db) -> dict[str, Any]:
         from workflow import views
 
-        _member(db, email)
+        member_of(db, email)
         return views.guichet(db)
 
     @router.get("/guichets/{guichet}/dossiers", tags=["dossiers"],
@@ -237,7 +224,7 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
                  limite: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100) -> dict[str, Any]:
         from workflow import views
 
-        _, actor = _member(db, email)
+        _, actor = member_of(db, email)
         allowed, own = views.listed_department(actor, department)
         if not allowed:
             return {"dossiers": [], "suivant": None}
@@ -265,7 +252,7 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
         from workflow import views
 
         with _uow(request, guichet, write=True) as uow:
-            _member(uow.session, email)
+            member_of(uow.session, email)
             done = filing.submit(uow, data=form, file=None, actor=email, now=_now(request))
             uow.commit()
         with _uow(request, guichet) as uow:
@@ -318,7 +305,7 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
     def sessions(guichet: str, email: Person, db: Db) -> list[dict[str, Any]]:
         from workflow import views
 
-        loaded, _ = _member(db, email)
+        loaded, _ = member_of(db, email)
         return views.session_list(db, loaded)
 
     @router.get("/guichets/{guichet}/sessions/{day}", tags=["sessions"],
@@ -326,7 +313,7 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
     def session(guichet: str, day: date, email: Person, db: Db) -> dict[str, Any]:
         from workflow import views
 
-        _, actor = _member(db, email)
+        _, actor = member_of(db, email)
         shown = views.session_show(db, day)
         return {**shown, "agenda": [line for line in shown["agenda"]
                                     if may_read(actor, line["department"])]}
@@ -335,7 +322,7 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
     def budget(guichet: str, email: Person, db: Db) -> dict[str, Any]:
         from workflow import views
 
-        loaded, _ = _member(db, email)
+        loaded, _ = member_of(db, email)
         return views.budget(db, loaded)
 
     @router.get("/guichets/{guichet}/outbox", tags=["guichets"],
@@ -346,7 +333,7 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
         from states.guards import territory
         from workflow import views
 
-        loaded, actor = _member(db, email)
+        loaded, actor = member_of(db, email)
         return views.outbox(db, loaded, status.value if status else None,
                             department=territory(actor))
 
@@ -354,7 +341,7 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
     def stats(guichet: str, email: Person, db: Db) -> dict[str, Any]:
         from reports.stats import compute
 
-        _member(db, email)
+        member_of(db, email)
         return compute(db)
 
     return router
