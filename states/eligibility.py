@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Candidate:
 _CONFUSABLES = str.maketrans("аеорсухіјѕԁһӏοαειкνρτυχ", "aeopcyxijsdhloaeikvptux")
 
 
+@lru_cache(maxsize=1024)  # a dossier's page and its events compare the same texts again
 def normalise(text: str) -> str:
     """Lower case, no accents, look-alike letters folded, single spaces: for comparing titles and
     finding keywords (compatibility forms such as full-width letters fold too)."""
@@ -55,8 +57,14 @@ def normalise(text: str) -> str:
     return re.sub(r"[^a-z0-9']+", " ", flat).strip()
 
 
+@lru_cache(maxsize=512)
+def _keyword(keyword: str) -> re.Pattern[str]:
+    """A guichet's exclusion keyword as a whole word of a normalised text, compiled once."""
+    return re.compile(rf"(?<![a-z0-9]){re.escape(normalise(keyword))}(?![a-z0-9])")
+
+
 def _mentions(text: str, keyword: str) -> bool:
-    return re.search(rf"(?<![a-z0-9]){re.escape(normalise(keyword))}(?![a-z0-9])", text) is not None
+    return _keyword(keyword).search(text) is not None
 
 
 def problems(

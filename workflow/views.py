@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, func
@@ -142,8 +143,8 @@ def document(session: Session, row: Any, tz: str, session_day: date | None) -> d
     """The dossier ``row`` (a table row or a Dossier, read by the caller) as `dossier show`
     prints it, with its history and reports (two statements)."""
     days = {row.session_id: session_day} if session_day is not None else {}
-    history = session.execute(_HISTORY, {"dossier": row.id}).all()
-    reports = session.execute(_REPORTS, {"dossier": row.id}).all()
+    history = core_read(session, _HISTORY, {"dossier": row.id}).all()
+    reports = core_read(session, _REPORTS, {"dossier": row.id}).all()
     return {
         **_summary(row, days),
         "revision": row.revision,
@@ -173,6 +174,12 @@ def document(session: Session, row: Any, tz: str, session_day: date | None) -> d
 def table(model: Any) -> Any:
     """The Core table behind a model, for reads that need no ORM object."""
     return model.__table__
+
+
+def core_read(session: Session, statement: Any, params: dict[str, Any]) -> Any:
+    """A read that loads no ORM object, sent on the unit of work's connection: the ORM's layer
+    around a statement costs more than the statement."""
+    return session.connection().execute(statement, params)
 
 
 # A dossier's history and reports, built once (every dossier page and `dossier show` reads them).
@@ -298,10 +305,10 @@ _SESSIONS = (
 def session_list(session: Session, loaded: context.Loaded | None = None) -> list[dict[str, Any]]:
     """The guichet's sessions by date, each with the size of its agenda (one statement)."""
     loaded = loaded or context.guichet(session)
-    rows = session.exec(_SESSIONS, params={"guichet": loaded.id}).all()
     return [{"date": day.isoformat(), "state": state, "agenda_size": int(size),
              "moved_from": moved_from.isoformat() if moved_from else None}
-            for day, state, moved_from, size in rows]
+            for day, state, moved_from, size in core_read(session, _SESSIONS,
+                                                          {"guichet": loaded.id})]
 
 
 def session_show(session: Session, day: date) -> dict[str, Any]:
@@ -395,30 +402,41 @@ def outbox(session: Session, loaded: context.Loaded, status: str | None = None,
     """The guichet's messages (of ``status``, or of ``statuses``; about a dossier, to someone;
     about the dossiers of a département), newest first, with their delivery status and last
     error."""
-    from workflow.records import Outbox
-
-    # the columns a list shows (not each message's text, HTML and invitation), on the table
-    messages = table(Outbox)
-    query = select(*(messages.c[name] for name in _MESSAGE_COLUMNS)).where(
-        messages.c.guichet_id == loaded.id)
-    if department is not None:
-        dossiers = table(Dossier)
-        query = query.join(dossiers, (dossiers.c.reference == messages.c.reference)
-                           & (dossiers.c.guichet_id == messages.c.guichet_id)).where(
-            dossiers.c.department == department)
-    if reference is not None:
-        query = query.where(messages.c.reference == reference)
-    if recipient is not None:
-        query = query.where(func.lower(messages.c.recipient) == recipient.lower())
     if status is not None:
         statuses = (status,)
-    if statuses:
-        query = query.where(messages.c.status.in_(statuses))
+    asked = {"guichet": loaded.id, "department": department, "reference": reference,
+             "recipient": recipient.lower() if recipient is not None else None,
+             "statuses": list(statuses)}
+    query = _outbox_query(department is not None, reference is not None, recipient is not None,
+                          bool(statuses))
     return [{"id": row.id, "to": row.recipient, "subject": row.subject, "status": row.status,
              "attempts": row.attempts, "reference": row.reference, "last_error": row.last_error,
              "created_at": shown(row.created_at, loaded.tz),
              "sent_at": shown(row.sent_at, loaded.tz) if row.sent_at else None}
-            for row in session.execute(query.order_by(messages.c.id.desc()))]
+            for row in core_read(session, query, asked)]
+
+
+@lru_cache(maxsize=16)
+def _outbox_query(department: bool, reference: bool, recipient: bool, statuses: bool) -> Any:
+    """The outbox list's statement for one shape of filters, built once: the columns a list
+    shows (not each message's text, HTML and invitation), on the table."""
+    from workflow.records import Outbox
+
+    messages = table(Outbox)
+    query = select(*(messages.c[name] for name in _MESSAGE_COLUMNS)).where(
+        messages.c.guichet_id == bindparam("guichet"))
+    if department:
+        dossiers = table(Dossier)
+        query = query.join(dossiers, (dossiers.c.reference == messages.c.reference)
+                           & (dossiers.c.guichet_id == messages.c.guichet_id)).where(
+            dossiers.c.department == bindparam("department"))
+    if reference:
+        query = query.where(messages.c.reference == bindparam("reference"))
+    if recipient:
+        query = query.where(func.lower(messages.c.recipient) == bindparam("recipient"))
+    if statuses:
+        query = query.where(messages.c.status.in_(bindparam("statuses", expanding=True)))
+    return query.order_by(messages.c.id.desc())
 
 
 def assessment(loaded: context.Loaded, dossier: Dossier) -> dict[str, Any]:
