@@ -1,4 +1,5 @@
-"""The PostgreSQL side of `bench/events.py`: services against raw psycopg, 1 and N processes."""
+"""The PostgreSQL side of `bench/events.py`: services against raw psycopg, 1 and N processes,
+in alternating rounds."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import multiprocessing
 import time
 from typing import Any
 
+from bench.rounds import alternate
 from bench.same_shape import instruct, one_event, sample_message, submitted
 from tests.helpers import postgres_schema
 
@@ -44,25 +46,37 @@ def _run(target: Any, shares: list[tuple[Any, ...]]) -> float:
     return time.perf_counter() - started
 
 
-def services(base: str, count: int, processes: int) -> float:
-    url, drop = postgres_schema(base)
-    try:
-        references = submitted(url, count * processes)
-        shares = [(url, references[p::processes]) for p in range(processes)]
-        return count * processes / _run(_services_worker, shares)
-    finally:
-        drop()
-
-
-def raw(base: str, count: int, processes: int) -> float:
+def pairs(base: str, count: int, rounds: int, processes: int,
+          synchronous: str) -> list[tuple[float, float]]:
+    """Alternating rounds, each of ``count`` start_instruction per process on fresh dossiers:
+    through our services, then by hand through psycopg, each side on its own schema, with
+    ``synchronous_commit`` as given (``off``: the commit waits for no disk)."""
     from sqlalchemy.engine import make_url
 
-    url, drop = postgres_schema(base)
-    # libpq reads the schema from the URL's options, as SQLAlchemy does.
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    ours_url, ours_drop = postgres_schema(base)
+    theirs_url, theirs_drop = postgres_schema(base)
     try:
-        references, message = submitted(url, count * processes), sample_message()
-        shares = [(dsn, references[p::processes], message) for p in range(processes)]
-        return count * processes / _run(_raw_worker, shares)
+        ours_references = submitted(ours_url, count * processes * rounds)
+        theirs_references = submitted(theirs_url, count * processes * rounds)
+        message = sample_message()
+        # the schema and the setting travel in the URL's options, read by SQLAlchemy and libpq
+        ours_url += f"%20-csynchronous_commit%3D{synchronous}"
+        theirs_url += f"%20-csynchronous_commit%3D{synchronous}"
+        dsn = make_url(theirs_url).set(drivername="postgresql").render_as_string(
+            hide_password=False)
+        size = count * processes
+
+        def ours(number: int) -> float:
+            share = ours_references[number * size:(number + 1) * size]
+            return size / _run(_services_worker,
+                               [(ours_url, share[p::processes]) for p in range(processes)])
+
+        def theirs(number: int) -> float:
+            share = theirs_references[number * size:(number + 1) * size]
+            return size / _run(_raw_worker,
+                               [(dsn, share[p::processes], message) for p in range(processes)])
+
+        return alternate(ours, theirs, rounds)
     finally:
-        drop()
+        ours_drop()
+        theirs_drop()

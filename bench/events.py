@@ -1,12 +1,16 @@
 """Events per second through the service layer against the same statements sent by hand.
 
-    python bench/events.py [--events 500]
+    python bench/events.py [--events 100] [--rounds 6]
     python bench/events.py --db postgresql+psycopg://postgres@127.0.0.1/test [--processes 4]
 
-Prints both rates and their ratio (goal ≥ 0.5), then the cold start of
+The two sides run in short alternating rounds within one run (services, by hand, services, …),
+each round on its own fresh dossiers: the script prints each pair's rates and ratio, then the
+medians and the median of the ratios (goal ≥ 0.5). It does so twice: with the base as comite
+runs it (WAL, synchronous=FULL: one fsync per commit) and with synchronous=OFF, where the disk
+is out of the way and what is left is the CPU each side spends. Then the cold start of
 `comite dossier show REF --json` against `python -c "import sqlmodel"`, measured as alternating
-pairs, and the median of their ratios (goal ≤ 1.3). With
---db postgresql, the same comparison against raw psycopg with 1 and N processes.
+pairs, and the median of their ratios (goal ≤ 1.3). With --db postgresql, the same rounds
+against raw psycopg with 1 and N processes, with synchronous_commit on and off.
 """
 
 from __future__ import annotations
@@ -25,36 +29,56 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.rounds import alternate, report  # noqa: E402
 from bench.same_shape import instruct, one_event, qmark, sample_message, submitted  # noqa: E402
 from workflow.db import engine_for  # noqa: E402
 
+SYNCHRONOUS = ("FULL", "OFF")
 
-def through_services(folder: Path, count: int) -> tuple[float, str]:
-    url = f"sqlite:///{folder / 'services.db'}"
-    references = submitted(url, count)
-    engine = engine_for(url)
-    started = time.perf_counter()
-    instruct(engine, references)
-    elapsed = time.perf_counter() - started
+
+def sqlite_pairs(folder: Path, count: int, rounds: int,
+                 synchronous: str) -> tuple[list[tuple[float, float]], str]:
+    """Alternating rounds of ``count`` start_instruction, through our services and by hand
+    through sqlite3 on our schema (WAL), both with ``synchronous``; and a dossier to show."""
+    from sqlalchemy import event
+
+    ours_url = f"sqlite:///{folder / f'services-{synchronous}.db'}"
+    theirs_path = folder / f"raw-{synchronous}.db"
+    ours_references = submitted(ours_url, count * rounds)
+    theirs_references = submitted(f"sqlite:///{theirs_path}", count * rounds)
+    engine = engine_for(ours_url)
     engine.dispose()
-    return count / elapsed, references[0]
 
+    @event.listens_for(engine, "connect")
+    def _synchronous(dbapi_connection, _record) -> None:  # after comite's own pragmas
+        dbapi_connection.execute(f"PRAGMA synchronous={synchronous}")
 
-def raw_sqlite(folder: Path, count: int) -> float:
-    """The same statements by hand through sqlite3, on our schema (WAL, synchronous=FULL)."""
-    references = submitted(f"sqlite:///{folder / 'raw.db'}", count)
     message = sample_message()
-    connection = sqlite3.connect(folder / "raw.db", isolation_level=None)
+    connection = sqlite3.connect(theirs_path, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=FULL")
-    started = time.perf_counter()
-    for reference in references:
-        connection.execute("BEGIN IMMEDIATE")
-        one_event(connection.execute, reference, message, style=qmark)
-        connection.execute("COMMIT")
-    elapsed = time.perf_counter() - started
-    connection.close()
-    return count / elapsed
+    connection.execute(f"PRAGMA synchronous={synchronous}")
+
+    def ours(number: int) -> float:
+        share = ours_references[number * count:(number + 1) * count]
+        started = time.perf_counter()
+        instruct(engine, share)
+        return count / (time.perf_counter() - started)
+
+    def theirs(number: int) -> float:
+        share = theirs_references[number * count:(number + 1) * count]
+        started = time.perf_counter()
+        for reference in share:
+            connection.execute("BEGIN IMMEDIATE")
+            one_event(connection.execute, reference, message, style=qmark)
+            connection.execute("COMMIT")
+        return count / (time.perf_counter() - started)
+
+    try:
+        return alternate(ours, theirs, rounds), ours_references[0]
+    finally:
+        connection.close()
+        event.remove(engine, "connect", _synchronous)
+        engine.dispose()
 
 
 def _timed(command: list[str], env: dict[str, str]) -> float:
@@ -81,30 +105,30 @@ def cold_start_pairs(ours: list[str], baseline: list[str], env: dict[str, str],
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=500)
+    parser.add_argument("--events", type=int, default=100, help="events per side and round")
+    parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--db", help="a PostgreSQL URL: compare against raw psycopg")
     parser.add_argument("--processes", type=int, default=4)
     arguments = parser.parse_args()
-    count = arguments.events
+    count, rounds = arguments.events, arguments.rounds
     if arguments.db:
-        from bench.bench_pg import raw, services
+        from bench.bench_pg import pairs
 
-        for processes in sorted({1, arguments.processes}):
-            ours, theirs = services(arguments.db, count, processes), raw(arguments.db, count,
-                                                                           processes)
-            print(f"PostgreSQL, {processes} processus : services {ours:8.1f} événements/s, "
-                  f"psycopg {theirs:8.1f} transactions/s, ratio {ours / theirs:5.2f} "
-                  "(objectif ≥ 0.5 à 4 processus)")
+        for synchronous in ("on", "off"):
+            for processes in sorted({1, arguments.processes}):
+                report(f"PostgreSQL, synchronous_commit={synchronous}, {processes} processus, "
+                       f"{rounds} manches de {count} start_instruction par processus",
+                       pairs(arguments.db, count, rounds, processes, synchronous),
+                       ours="services", theirs="psycopg", unit="év./s", goal=0.5)
         return
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        services, reference = through_services(folder, count)
-        raw = raw_sqlite(folder, count)
-        print(f"services : {services:8.1f} événements/s ({count} start_instruction)")
-        print(f"sqlite3  : {raw:8.1f} transactions/s (mêmes requêtes à la main, WAL, "
-              "synchronous=FULL)")
-        print(f"ratio    : {services / raw:8.2f} (objectif ≥ 0.5)")
-        env = {**os.environ, "COMITE_DATABASE_URL": f"sqlite:///{folder / 'services.db'}"}
+        for synchronous in SYNCHRONOUS:
+            found, reference = sqlite_pairs(folder, count, rounds, synchronous)
+            report(f"SQLite (WAL, synchronous={synchronous}), {rounds} manches de {count} "
+                   "start_instruction : services, puis les mêmes requêtes à la main (sqlite3)",
+                   found, ours="services", theirs="sqlite3", unit="év./s", goal=0.5)
+        env = {**os.environ, "COMITE_DATABASE_URL": f"sqlite:///{folder / 'services-FULL.db'}"}
         show = [sys.executable, "-c", "from command_line.main import main; main()", "dossier", "show",
                 reference, "--json"]
         json.loads(subprocess.run(show, env=env, capture_output=True, check=True).stdout)

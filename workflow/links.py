@@ -53,21 +53,22 @@ class Opened:
     owner: str
 
 
-def _signer(now: datetime) -> type[TimestampSigner]:
+class _AtNow(TimestampSigner):
     """A signer that reads the injected clock, not the machine's."""
 
-    class AtNow(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int(now.timestamp())
+    def __init__(self, *args: Any, now: datetime, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.now = now
 
-    return AtNow
+    def get_timestamp(self) -> int:
+        return int(self.now.timestamp())
 
 
 def _serializer(session: Session, now: datetime) -> URLSafeTimedSerializer:
     key = session.get(SiteSecret, "owner_links")
     if key is None:  # made by migration 0006: a base without it was not upgraded
         raise ComiteError("clé des liens absente : lancer `comite init` pour mettre la base à jour")
-    return URLSafeTimedSerializer(key.value, salt=SALT, signer=_signer(now))
+    return URLSafeTimedSerializer(key.value, salt=SALT, signer=_AtNow, signer_kwargs={"now": now})
 
 
 def _canonical(given: str) -> bool:
