@@ -51,6 +51,7 @@ def pairs(base: str, count: int, rounds: int, processes: int,
     """Alternating rounds, each of ``count`` start_instruction per process on fresh dossiers:
     through our services, then by hand through psycopg, each side on its own schema, with
     ``synchronous_commit`` as given (``off``: the commit waits for no disk)."""
+    from psycopg.conninfo import make_conninfo
     from sqlalchemy.engine import make_url
 
     ours_url, ours_drop = postgres_schema(base)
@@ -62,8 +63,10 @@ def pairs(base: str, count: int, rounds: int, processes: int,
         # the schema and the setting travel in the URL's options, read by SQLAlchemy and libpq
         ours_url += f"%20-csynchronous_commit%3D{synchronous}"
         theirs_url += f"%20-csynchronous_commit%3D{synchronous}"
-        dsn = make_url(theirs_url).set(drivername="postgresql").render_as_string(
-            hide_password=False)
+        given = make_url(theirs_url)
+        dsn = make_conninfo(host=given.host, port=given.port, user=given.username,
+                            password=given.password, dbname=given.database,
+                            options=given.query["options"])
         size = count * processes
 
         def ours(number: int) -> float:
