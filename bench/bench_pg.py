@@ -79,7 +79,7 @@ def pairs(base: str, count: int, rounds: int, processes: int,
             return size / _run(_raw_worker,
                                [(dsn, share[p::processes], message) for p in range(processes)])
 
-        return alternate(ours, theirs, rounds)
+        return alternate(ours, theirs, rounds=rounds)
     finally:
         ours_drop()
         theirs_drop()

@@ -74,7 +74,7 @@ def sqlite_pairs(folder: Path, count: int, rounds: int,
         return count / (time.perf_counter() - started)
 
     try:
-        return alternate(ours, theirs, rounds), ours_references[0]
+        return alternate(ours, theirs, rounds=rounds), ours_references[0]
     finally:
         connection.close()
         event.remove(engine, "connect", _synchronous)

@@ -125,26 +125,38 @@ def claim(engine: Engine, *, now: datetime, limit: int,
 
 def record(engine: Engine, message: Claimed, outcome: Any, *, now: datetime,
            policy: RetryPolicy, rng: random.Random) -> tuple[str, str | None]:
-    """Store what the server said: sent, retrying (with the next attempt time) or dead; returns
-    the status and the error kept with it."""
-    kind, reply = outcome
-    values: dict[str, Any] = {"claimed_at": None, "last_error": reply}
-    later = (policy.retry_at(message.attempts, message.created_at, now, rng)
-             if kind == "temporary" else None)
-    if kind == "sent":
-        values.update(status="sent", sent_at=now, last_error=None)
-    elif later is not None:
-        values.update(status="retrying", next_attempt_at=later)
-    else:
-        values.update(status="dead")
-        if kind == "temporary":
-            values["last_error"] = (f"{reply} ; abandonné après {message.attempts} essai(s) "
-                                    f"en {(now - message.created_at).days} jour(s)")
-    # A bare connection, not an ORM session: this runs once per message sent.
+    """Store what the server said of one message; see `record_many`."""
+    return record_many(engine, [(message, outcome, now)], policy=policy, rng=rng)[0]
+
+
+def record_many(engine: Engine, results: list[tuple[Claimed, Any, datetime]], *,
+                policy: RetryPolicy, rng: random.Random) -> list[tuple[str, str | None]]:
+    """Store what the server said of each message, at the moment it said it, in one
+    transaction: sent, retrying (with the next attempt time) or dead; returns each status and
+    the error kept with it. Until it commits, the messages stay in flight: a crash before then
+    sends them once more, with the same Message-ID."""
+    done = []
+    # A bare connection, not an ORM session: this runs for every message sent.
     with engine.execution_options(comite_write=True).begin() as connection:
-        connection.execute(update(Outbox).where(col(Outbox.id) == message.id,
-                                                col(Outbox.status) == "inflight").values(**values))
-    return str(values["status"]), values["last_error"]
+        for message, (kind, reply), now in results:
+            values: dict[str, Any] = {"claimed_at": None, "last_error": reply}
+            later = (policy.retry_at(message.attempts, message.created_at, now, rng)
+                     if kind == "temporary" else None)
+            if kind == "sent":
+                values.update(status="sent", sent_at=now, last_error=None)
+            elif later is not None:
+                values.update(status="retrying", next_attempt_at=later)
+            else:
+                values.update(status="dead")
+                if kind == "temporary":
+                    values["last_error"] = (f"{reply} ; abandonné après {message.attempts} "
+                                            f"essai(s) en {(now - message.created_at).days} "
+                                            "jour(s)")
+            connection.execute(update(Outbox).where(col(Outbox.id) == message.id,
+                                                    col(Outbox.status) == "inflight")
+                               .values(**values))
+            done.append((str(values["status"]), values["last_error"]))
+    return done
 
 
 def listing(engine: Engine, *, status: str | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
 
 import pytest
 
@@ -155,6 +156,7 @@ def test_an_attachment_travels_as_a_named_csv_part():
                             "<2@comite.example.org>", datetime(2021, 7, 30, tzinfo=UTC), 1,
                             ("laureats-2021-07.csv", "\ufeffRéférence;Montant\r\n")),
                     "Guichet <guichet@example.org>")
-    [part] = [p for p in message.walk() if p.get_filename() == "laureats-2021-07.csv"]
+    received = message_from_bytes(message.as_bytes(), policy=policy.default)  # as read
+    [part] = [p for p in received.walk() if p.get_filename() == "laureats-2021-07.csv"]
     assert part.get_content_type() == "text/csv"
     assert part.get_content().startswith("\ufeffRéférence")
