@@ -26,6 +26,9 @@ def environment(override: str | None = None) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # compiled once per process: no file looked at again at each message (a guichet's
+        # edited templates are read at the next start)
+        auto_reload=False,
     )
     env.filters.update(FILTERS)
     return env

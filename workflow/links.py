@@ -65,10 +65,14 @@ class _AtNow(TimestampSigner):
 
 
 def _serializer(session: Session, now: datetime) -> URLSafeTimedSerializer:
-    key = session.get(SiteSecret, "owner_links")
+    # an event's first read brought it (context.for_event)
+    key = session.info.get("link_key")
+    if key is None:
+        found = session.get(SiteSecret, "owner_links")
+        key = found.value if found is not None else None
     if key is None:  # made by migration 0006: a base without it was not upgraded
         raise ComiteError("clé des liens absente : lancer `comite init` pour mettre la base à jour")
-    return URLSafeTimedSerializer(key.value, salt=SALT, signer=_AtNow, signer_kwargs={"now": now})
+    return URLSafeTimedSerializer(key, salt=SALT, signer=_AtNow, signer_kwargs={"now": now})
 
 
 def _canonical(given: str) -> bool:
