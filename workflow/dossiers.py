@@ -1,8 +1,8 @@
 """Filing a dossier, and the shared shape of every event service.
 
 Shape of a service: load, build the frozen guard snapshot, fire the event on the shared machine,
-write the new state (the ORM's version column makes it a compare-and-swap), add the audit row,
-queue messages. The caller commits; nothing here does.
+write the new state as a compare-and-swap on its version (`UPDATE … WHERE version = ?` and its
+row count), add the audit row, queue messages. The caller commits; nothing here does.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm.attributes import flag_modified
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from states.eligibility import Candidate, forfait_for, normalise, problems
@@ -144,20 +144,44 @@ def file_form(uow: UnitOfWork, loaded: context.Loaded, form: DossierForm, *, act
     return dossier
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """An audit row just written: its number and its event."""
+
+    id: int
+    event: str
+
+
+# An event's two writes, built once: the audit row, and the dossier's new state as a
+# compare-and-swap on its version (the SET clause is the parameters given, besides these two).
+_AUDIT = insert(Audit.__table__)  # type: ignore[attr-defined]
+_MOVE = (update(Dossier.__table__)  # type: ignore[attr-defined]
+         .where(Dossier.__table__.c.id == bindparam("moved_id"),  # type: ignore[attr-defined]
+                Dossier.__table__.c.version == bindparam("seen_version")))  # type: ignore[attr-defined]
+
+
 def record(session: Session, dossier: Dossier, event: str, source: DossierState | None,
            dest: DossierState, *, actor: str, now: datetime, reason: str | None = None,
-           data: dict[str, Any] | None = None) -> Audit:
+           data: dict[str, Any] | None = None) -> Recorded:
+    """The audit row of ``event`` on ``dossier``, and its webhooks, in the caller's transaction.
+
+    What the session holds unwritten is written first (a dossier changed by its caller: its
+    version checked there)."""
     from workflow import webhooks
 
-    audit = Audit(guichet_id=dossier.guichet_id, dossier_id=dossier.id,
-                  action=f"dossier.{event}", event=event,
-                  from_state=source.value if source else None, to_state=dest.value, at=now,
-                  actor=actor, reason=reason, data=data or {})
-    session.add(audit)
-    session.flush()  # the dossier's new version, the audit row's number
-    webhooks.queue(session, dossier, event=event, source=audit.from_state, dest=dest.value,
-                   at=now, actor=actor)
-    return audit
+    if session.dirty or session.new:
+        session.flush()
+    written = session.connection().execute(_AUDIT, {
+        "guichet_id": dossier.guichet_id, "dossier_id": dossier.id, "session_id": None,
+        "action": f"dossier.{event}", "event": event,
+        "from_state": source.value if source else None, "to_state": dest.value, "at": now,
+        "actor": actor, "reason": reason, "data": data or {},
+        "channel": session.info.get("channel")})
+    webhooks.queue(session, dossier, event=event, source=source.value if source else None,
+                   dest=dest.value, at=now, actor=actor)
+    key = written.inserted_primary_key
+    assert key is not None
+    return Recorded(int(key[0]), event)
 
 
 def snapshot(session: Session, loaded: context.Loaded, dossier: Dossier, actor: Actor,
@@ -195,25 +219,24 @@ class Step:
                         **extra)
 
     def apply(self, event: str, ctx: GuardContext, *, data: dict[str, Any] | None = None,
-              **changes: Any) -> Audit:
+              **changes: Any) -> Recorded:
         """Fire, write state and changes with a compare-and-swap, record the audit row."""
         dossier = self.dossier
-        reference, source = dossier.reference, DossierState(dossier.state)
+        source = DossierState(dossier.state)
         dest = fire(source, event, ctx)
-        for name, value in changes.items():
-            setattr(dossier, name, value)
-        dossier.state = dest.value
-        dossier.updated_at = self.request.now
-        flag_modified(dossier, "state")  # a self-transition still writes, and bumps the version
-        self.session.add(dossier)
-        try:
-            # One flush: the compare-and-swap UPDATE, then the audit INSERT.
-            return record(self.session, dossier, event, source, dest, actor=self.actor.email,
-                          now=self.request.now, reason=self.request.reason, data=data)
-        except StaleDataError:
-            raise conflict(reference, None) from None
+        # a self-transition still writes, and bumps the version
+        moved = {**changes, "state": dest.value, "updated_at": self.request.now,
+                 "version": dossier.version + 1}
+        written = self.session.connection().execute(
+            _MOVE, {**moved, "moved_id": dossier.id, "seen_version": dossier.version})
+        if written.rowcount != 1:  # someone else's event came first
+            raise conflict(dossier.reference, None)
+        for name, value in moved.items():  # what the row holds now, as the session knows it
+            set_committed_value(dossier, name, value)
+        return record(self.session, dossier, event, source, dest, actor=self.actor.email,
+                      now=self.request.now, reason=self.request.reason, data=data)
 
-    def tell_owner(self, audit: Audit, **extra: Any) -> None:
+    def tell_owner(self, audit: Recorded, **extra: Any) -> None:
         rule = BY_EVENT[audit.event]
         if rule.template is None:
             return
