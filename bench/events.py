@@ -105,7 +105,8 @@ def cold_start_pairs(ours: list[str], baseline: list[str], env: dict[str, str],
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=100, help="events per side and round")
+    parser.add_argument("--events", type=int, default=100,
+                        help="events per side and round (per process on PostgreSQL)")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--db", help="a PostgreSQL URL: compare against raw psycopg")
     parser.add_argument("--processes", type=int, default=4)
