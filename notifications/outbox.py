@@ -123,12 +123,6 @@ def claim(engine: Engine, *, now: datetime, limit: int,
     return claimed
 
 
-def record(engine: Engine, message: Claimed, outcome: Any, *, now: datetime,
-           policy: RetryPolicy, rng: random.Random) -> tuple[str, str | None]:
-    """Store what the server said of one message; see `record_many`."""
-    return record_many(engine, [(message, outcome, now)], policy=policy, rng=rng)[0]
-
-
 def record_many(engine: Engine, results: list[tuple[Claimed, Any, datetime]], *,
                 policy: RetryPolicy, rng: random.Random) -> list[tuple[str, str | None]]:
     """Store what the server said of each message, at the moment it said it, in one

@@ -260,8 +260,7 @@ class _Run:
                     delivery.report(message, status, said)
 
     async def recorded(self) -> None:
-        """Once the connections are done: the last results written."""
+        """Once the connections are done: the last results written (the writer takes every
+        result that came while it ran)."""
         if self.writer is not None:
             await self.writer
-        if self.results:
-            await self.write()

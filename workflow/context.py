@@ -191,10 +191,10 @@ def who(email: str, person: Staff | None, dossier: Dossier | None) -> Actor:
 # The first read of every event and of a dossier's page, built once: building a statement of
 # three entities costs more than running it. It brings the key that signs the owner's links too,
 # which most events' messages carry: one statement fewer than asking for it then.
-_LINK_KEY = (select(SiteSecret.value).where(col(SiteSecret.name) == "owner_links")
+_LINKS_SECRET = (select(SiteSecret.value).where(col(SiteSecret.name) == "owner_links")
              .scalar_subquery())
 _FOR_EVENT = (
-    select(Dossier, Guichet, Staff, _LINK_KEY)
+    select(Dossier, Guichet, Staff, _LINKS_SECRET)
     .join(Guichet, col(Guichet.id) == col(Dossier.guichet_id))
     .outerjoin(Staff, and_(col(Staff.guichet_id) == col(Guichet.id),
                            func.lower(Staff.email) == bindparam("email"), col(Staff.active)))
@@ -223,7 +223,7 @@ def for_event(session: Session, reference: str, email: str | None, *,
     found = session.exec(_FOR_EVENT, params=asked).first()
     if found is None:
         raise unknown_dossier(session, reference)
-    dossier, row, person, session.info["link_key"] = found
+    dossier, row, person, session.info["links_secret"] = found
     in_scope(session, row.id, f"le dossier {dossier.reference}")
     return Loaded(row), dossier, who(asked["email"], person, dossier)
 

@@ -154,10 +154,10 @@ class Recorded:
 
 # An event's two writes, built once: the audit row, and the dossier's new state as a
 # compare-and-swap on its version (the SET clause is the parameters given, besides these two).
+_DOSSIERS = Dossier.__table__  # type: ignore[attr-defined]
 _AUDIT = insert(Audit.__table__)  # type: ignore[attr-defined]
-_MOVE = (update(Dossier.__table__)  # type: ignore[attr-defined]
-         .where(Dossier.__table__.c.id == bindparam("moved_id"),  # type: ignore[attr-defined]
-                Dossier.__table__.c.version == bindparam("seen_version")))  # type: ignore[attr-defined]
+_MOVE = update(_DOSSIERS).where(_DOSSIERS.c.id == bindparam("moved_id"),
+                                _DOSSIERS.c.version == bindparam("seen_version"))
 
 
 def record(session: Session, dossier: Dossier, event: str, source: DossierState | None,

@@ -66,7 +66,7 @@ class _AtNow(TimestampSigner):
 
 def _serializer(session: Session, now: datetime) -> URLSafeTimedSerializer:
     # an event's first read brought it (context.for_event)
-    key = session.info.get("link_key")
+    key = session.info.get("links_secret")
     if key is None:
         found = session.get(SiteSecret, "owner_links")
         key = found.value if found is not None else None
