@@ -26,6 +26,7 @@ from notifications.outbox import STATUS_LABELS
 from states.lifecycle import DossierState
 from states.refusal import EventRefused
 from web.access import member_of
+from web.app import include_flat
 from workflow.errors import ComiteError, Conflict, InvalidInput, NotFound, message
 
 LOG = logging.getLogger("comite.api")
@@ -43,7 +44,7 @@ def create_api(settings: Any, templates: Any) -> FastAPI:
                       {"name": "sessions", "description": "Les sessions du comité."}])
     api.state.settings = settings
     api.state.templates = templates
-    api.include_router(_router())
+    include_flat(api, _router())
 
     @api.get("/docs", include_in_schema=False)
     def docs(request: Request) -> Any:

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import logging
 import secrets
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -41,6 +39,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
 }
+_SECURITY_RAW = [(name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
 
 
 @dataclass
@@ -74,20 +73,27 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.add_middleware(RequestIdAndHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/api/v1", create_api(settings, app.state.templates))
-    app.include_router(pages.router)
-    app.include_router(proconnect.router)
-    app.include_router(dossier.router)
-    app.include_router(board.router)
-    app.include_router(rapports.router)
-    app.include_router(owner.router)
-    app.include_router(filing.router)
-    app.include_router(jetons.router)
+    include_flat(app, *(area.router for area in (pages, proconnect, dossier, board, rapports,
+                                                   owner, filing, jetons)))
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(ComiteError, _refusal)  # type: ignore[arg-type]
     app.add_exception_handler(LinkRefused, _link_refused)  # type: ignore[arg-type]
     app.add_exception_handler(EventRefused, _refusal)
     app.add_exception_handler(Exception, _internal)
     return app
+
+
+def include_flat(app: FastAPI, *routers: APIRouter) -> None:
+    """The routers' routes, in order, as the app's own: one flat table, matched once.
+
+    ``include_router`` (FastAPI ≥ 0.137) keeps each router as a node that every request walks
+    through and matches again once chosen, which cost more than a whole page's framework share;
+    the routes themselves are complete objects (their dependencies solved where declared), and
+    none of these routers carries a prefix, tags or dependencies to combine."""
+    for router in routers:
+        if router.prefix or router.dependencies or router.tags:
+            raise ValueError("a router with a prefix, tags or dependencies needs include_router")
+        app.router.routes.extend(router.routes)
 
 
 def templates(settings: WebSettings) -> Jinja2Templates:
@@ -126,9 +132,10 @@ class RequestIdAndHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex[:12]
+        request_id = secrets.token_hex(6)
         scope.setdefault("state", {})["request_id"] = request_id
-        declared = Headers(scope=scope).get("content-length", "")
+        declared = next((value for name, value in scope["headers"] if name == b"content-length"),
+                        b"")
         too_large = declared.isdigit() and int(declared) > MAX_BODY
         seen = 0
 
@@ -145,11 +152,11 @@ class RequestIdAndHeaders:
 
         async def with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    if name not in headers:  # a route may narrow its own policy
-                        headers[name] = value
-                headers["X-Request-Id"] = request_id
+                headers = message["headers"] = list(message.get("headers", ()))
+                given = {name.lower() for name, _ in headers}
+                # a route may narrow its own policy
+                headers += [pair for pair in _SECURITY_RAW if pair[0] not in given]
+                headers.append((b"x-request-id", request_id.encode()))
             await send(message)
 
         await self.app(scope, bounded, with_headers)

@@ -31,8 +31,9 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
+        # on the driver: a statement that returns nothing needs no SQLAlchemy execution around it
         write = connection.get_execution_options().get("comite_write", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def _bad_db(why: str) -> Exception:

@@ -129,6 +129,28 @@ def test_every_answer_carries_the_security_headers_and_a_safe_cookie(site):
     assert not re.search(r"<script(?![^>]*\bsrc=)", answer.text)  # no inline script
 
 
+def test_the_site_matches_a_request_against_one_flat_table_of_routes(site):
+    """Each area's routes are the app's own, in their order (the minutes before the command a
+    session's page would otherwise take them for); a router that needs combining is refused."""
+    from fastapi import APIRouter
+    from fastapi.routing import APIRoute
+
+    from web.app import include_flat
+
+    client, _ = site
+    paths = [route.path for route in client.app.router.routes if isinstance(route, APIRoute)]
+    assert {"/g/{guichet}/dossiers/{reference}", "/g/{guichet}/sessions/{day}"} <= set(paths)
+    assert all(isinstance(route, APIRoute) or type(route).__name__ == "Mount"
+               for route in client.app.router.routes)
+    assert paths.index("/g/{guichet}/sessions/{day}/proces-verbal.{kind}") < paths.index(
+        "/g/{guichet}/sessions/{day}/{command}")
+    login(client, COORDINATOR)
+    assert client.get("/g/bretagne-2021/dossiers.csv").headers[
+        "content-type"].startswith("text/csv")
+    with pytest.raises(ValueError, match="include_router"):
+        include_flat(client.app, APIRouter(prefix="/ailleurs"))
+
+
 def test_an_error_shows_a_french_page_with_its_request_id_and_no_traceback(site, monkeypatch,
                                                                           caplog):
     from workflow import views
@@ -382,6 +404,7 @@ def test_the_reports_page_gives_the_monthly_list_and_the_statistics_with_charts(
     assert b"<svg" in chart.content  # its text stays text:
     assert "Montants accordés par département".encode() in chart.content
     assert "script-src" not in chart.headers["content-security-policy"]  # nothing in it runs
+    assert len(chart.headers.get_list("content-security-policy")) == 1  # its own, not added to
     assert client.get("/g/bretagne-2021/rapports/graphique-couleur.svg").status_code == 404
     wrong = client.get("/g/bretagne-2021/rapports", params={"month": "2021-13"})
     assert wrong.status_code == 422 and "n'est pas un mois" in _text(wrong.text)
