@@ -1,11 +1,12 @@
 """`comite demo`: a ready Bretagne guichet on a throwaway SQLite base, a local SMTP server, and a
-short scripted campaign whose every email lands as an .eml file a newcomer can open."""
+short scripted campaign whose every email lands as an .eml file a newcomer can open.
 
-import asyncio
+Every command's start imports this module (it registers `demo`): what only the demo needs
+(asyncio, sockets, temporary folders: a fifth of a command's own start) is imported when it runs.
+"""
+
 import json
-import socket
 import sys
-import tempfile
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
@@ -103,6 +104,10 @@ def demo(folder: Annotated[Path | None, typer.Option(
          ) -> None:
     """Démonstration : guichet Bretagne, serveur SMTP local, courriels écrits en .eml, puis le
     site sur sa base (Ctrl-C pour arrêter)."""
+    import asyncio
+    import socket
+    import tempfile
+
     from aiosmtpd.controller import Controller
 
     from notifications.smtp import Delivery, SmtpMailer, SmtpSettings
@@ -149,6 +154,7 @@ def demo(folder: Annotated[Path | None, typer.Option(
 
 def _site(engine: Any, port: int | None) -> None:
     """The web app on the demo base, with the demo's login page, until Ctrl-C or SIGTERM."""
+    import asyncio
     import signal
 
     from command_line.schedules import web_address, web_server

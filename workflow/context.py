@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, bindparam, func
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from states.guards import Actor, SessionView
@@ -193,13 +194,20 @@ def who(email: str, person: Staff | None, dossier: Dossier | None) -> Actor:
 # which most events' messages carry: one statement fewer than asking for it then.
 _LINKS_SECRET = (select(SiteSecret.value).where(col(SiteSecret.name) == "owner_links")
              .scalar_subquery())
-_FOR_EVENT = (
-    select(Dossier, Guichet, Staff, _LINKS_SECRET)
-    .join(Guichet, col(Guichet.id) == col(Dossier.guichet_id))
-    .outerjoin(Staff, and_(col(Staff.guichet_id) == col(Guichet.id),
-                           func.lower(Staff.email) == bindparam("email"), col(Staff.active)))
-    .where(col(Dossier.reference) == bindparam("reference"))
-)
+_TABLES = tuple(model.__table__ for model in (Dossier, Guichet, Staff))  # type: ignore[union-attr]
+_DOSSIER, _GUICHET, _STAFF = _TABLES
+_THREE = _DOSSIER.join(_GUICHET, _GUICHET.c.id == _DOSSIER.c.guichet_id).outerjoin(
+    _STAFF, and_(_STAFF.c.guichet_id == _GUICHET.c.id,
+                 func.lower(_STAFF.c.email) == bindparam("email"), _STAFF.c.active))
+_FOR_EVENT = (select(Dossier, Guichet, Staff, _LINKS_SECRET).select_from(_THREE)
+              .where(_DOSSIER.c.reference == bindparam("reference")))
+# The same rows for a page, which writes nothing: plain rows, each column labelled by its table,
+# made into objects that no session tracks (the ORM's loading would cost more than the read).
+_PREFIXES = ("d_", "g_", "s_")
+_FOR_PAGE = (core_select(*(column.label(prefix + column.name)
+                           for table, prefix in zip(_TABLES, _PREFIXES, strict=True)
+                           for column in table.c), _LINKS_SECRET.label("links_secret"))
+             .select_from(_THREE).where(_DOSSIER.c.reference == bindparam("reference")))
 # FOR NO KEY UPDATE on PostgreSQL: it queues the guichet's decisions one after another, yet lets
 # another transaction insert rows that refer to the guichet (audit, outbox, due work take a KEY
 # SHARE lock on it): with FOR UPDATE, a decision holding the guichet and waiting for a dossier
@@ -231,17 +239,34 @@ def for_event(session: Session, reference: str, email: str | None, *,
 def readable(session: Session, reference: str, email: str) -> tuple[Loaded, Dossier, Actor]:
     """The dossier, its guichet and who asks, read in one statement, if that person is on the
     guichet's team and may read it (an instructor, their own département); else NotFound, as if
-    the dossier did not exist (the site's 404, the API's)."""
+    the dossier did not exist (the site's 404, the API's).
+
+    What it returns is for reading: objects no session tracks, not for an event to change."""
     from states.guards import may_read
 
     missing = NotFound(f"aucun dossier {reference}", field="REF")
     try:
-        loaded, dossier, actor = for_event(session, reference, email)
+        asked = {"email": acting_email(email), "reference": normal_reference(reference)}
+        found = session.connection().execute(_FOR_PAGE, asked).first()
+        if found is None:
+            raise unknown_dossier(session, reference)
+        dossier, row, person = (_untracked(model, found, prefix) for model, prefix in zip(
+            (Dossier, Guichet, Staff), _PREFIXES, strict=True))
+        session.info["links_secret"] = found.links_secret
+        in_scope(session, row.id, f"le dossier {dossier.reference}")
+        actor = who(asked["email"], person if person.id is not None else None, dossier)
     except InvalidInput:  # none, another guichet's, or someone not on its team
         raise missing from None
     if actor.role == "owner" or not may_read(actor, dossier.department):
         raise missing
-    return loaded, dossier, actor
+    return Loaded(row), dossier, actor
+
+
+def _untracked(model: Any, row: Any, prefix: str) -> Any:
+    """The ``prefix``-labelled columns of ``row`` as a ``model`` object outside any session."""
+    values = row._mapping
+    return model.model_construct(**{column.name: values[prefix + column.name]
+                                    for column in model.__table__.c})
 
 
 def require_coordinator(who: Actor) -> None:

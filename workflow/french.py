@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
+from functools import lru_cache
 from typing import Any
 
 from states.money import eur_fr
@@ -20,6 +21,7 @@ def _day(value: date | str) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
+@lru_cache(maxsize=4096)  # a page or a message shows the same few days again and again
 def date_fr(value: date | str, weekday: bool = True) -> str:
     """``mardi 1er février 2022``: the first of a month is « 1er »."""
     from babel.dates import format_date
@@ -33,6 +35,7 @@ def short_date_fr(value: date | str) -> str:
     return date_fr(value, weekday=False)
 
 
+@lru_cache(maxsize=512)
 def month_fr(value: date | str) -> str:
     """``juin 2021`` from ``2021-06`` (or any day of that month)."""
     from babel.dates import format_date
