@@ -104,7 +104,8 @@ class Caught:
         self.templates.TemplateResponse = self._original
 
     def _statement(self, _connection, _cursor, statement, parameters, _context, _many) -> None:
-        self.statements.append((statement, parameters))
+        if not statement.startswith("BEGIN"):  # the bare side begins its own transaction
+            self.statements.append((statement, parameters))
 
 
 def bare(engine, templates, caught: dict[str, Caught], *, on_loop: bool = False):
