@@ -87,9 +87,9 @@ def include_flat(app: FastAPI, *routers: APIRouter) -> None:
     """The routers' routes, in order, as the app's own: one flat table, matched once.
 
     ``include_router`` (FastAPI ≥ 0.137) keeps each router as a node that every request walks
-    through and matches again once chosen, which cost more than a whole page's framework share;
-    the routes themselves are complete objects (their dependencies solved where declared), and
-    none of these routers carries a prefix, tags or dependencies to combine."""
+    through, and the chosen node matches its route a second time; the routes themselves are
+    complete objects (their dependencies solved where declared), and none of these routers
+    carries a prefix, tags or dependencies to combine."""
     for router in routers:
         if router.prefix or router.dependencies or router.tags:
             raise ValueError("a router with a prefix, tags or dependencies needs include_router")

@@ -223,12 +223,23 @@ _LOCK_GUICHET = (
 def for_event(session: Session, reference: str, email: str | None, *,
               lock_guichet: bool = False) -> tuple[Loaded, Dossier, Actor]:
     """The guichet, the dossier and who acts, read in one statement: an event's first read."""
-    asked = {"email": acting_email(email), "reference": normal_reference(reference)}
+    asked = _asked(reference, email)
     if lock_guichet:
         # First, on its own: once the lock is ours, the read below sees what the previous holder
         # committed (a second identical decision is then refused, not merely in conflict).
         session.exec(_LOCK_GUICHET, params=asked).first()
-    found = session.exec(_FOR_EVENT, params=asked).first()
+    return _three(session, reference, asked, session.exec(_FOR_EVENT, params=asked).first())
+
+
+def _asked(reference: str, email: str | None) -> dict[str, str]:
+    """The first read's parameters: who acts, which dossier (as written in the base)."""
+    return {"email": acting_email(email), "reference": normal_reference(reference)}
+
+
+def _three(session: Session, reference: str, asked: dict[str, str],
+           found: Any) -> tuple[Loaded, Dossier, Actor]:
+    """What the first read found (dossier, guichet, staff member or None, link key), checked
+    against the unit of work's guichet, with who asks."""
     if found is None:
         raise unknown_dossier(session, reference)
     dossier, row, person, session.info["links_secret"] = found
@@ -246,27 +257,27 @@ def readable(session: Session, reference: str, email: str) -> tuple[Loaded, Doss
 
     missing = NotFound(f"aucun dossier {reference}", field="REF")
     try:
-        asked = {"email": acting_email(email), "reference": normal_reference(reference)}
+        asked = _asked(reference, email)
         found = session.connection().execute(_FOR_PAGE, asked).first()
-        if found is None:
-            raise unknown_dossier(session, reference)
-        dossier, row, person = (_untracked(model, found, prefix) for model, prefix in zip(
-            (Dossier, Guichet, Staff), _PREFIXES, strict=True))
-        session.info["links_secret"] = found.links_secret
-        in_scope(session, row.id, f"le dossier {dossier.reference}")
-        actor = who(asked["email"], person if person.id is not None else None, dossier)
+        loaded, dossier, actor = _three(session, reference, asked,
+                                        _untracked(found) if found is not None else None)
     except InvalidInput:  # none, another guichet's, or someone not on its team
         raise missing from None
     if actor.role == "owner" or not may_read(actor, dossier.department):
         raise missing
-    return Loaded(row), dossier, actor
+    return loaded, dossier, actor
 
 
-def _untracked(model: Any, row: Any, prefix: str) -> Any:
-    """The ``prefix``-labelled columns of ``row`` as a ``model`` object outside any session."""
-    values = row._mapping
-    return model.model_construct(**{column.name: values[prefix + column.name]
-                                    for column in model.__table__.c})
+def _untracked(found: Any) -> tuple[Dossier, Guichet, Staff | None, str | None]:
+    """A `_FOR_PAGE` row as `_FOR_EVENT` gives it, with objects outside any session (no staff
+    member when the outer join found none)."""
+    values = found._mapping
+    models: tuple[Any, ...] = (Dossier, Guichet, Staff)
+    dossier, row, person = (
+        model.model_construct(**{column.name: values[prefix + column.name]
+                                 for column in table.c})
+        for model, table, prefix in zip(models, _TABLES, _PREFIXES, strict=True))
+    return dossier, row, person if person.id is not None else None, found.links_secret
 
 
 def require_coordinator(who: Actor) -> None:
