@@ -1,16 +1,17 @@
 """The staff pages against a bare Starlette handler that sends the same SQL and renders the
 same template, in the same run, on a base of 10,000 dossiers.
 
-    python bench/web.py [--dossiers 10000] [--requests 300] [--rounds 3]
+    python bench/web.py [--dossiers 10000] [--requests 50] [--rounds 20]
 
 Two pages: the dossier list (50 per page, one filter: a measure) and a dossier page. For each,
 the statements the real route sends and the context it renders are caught on a first request;
 the bare handler then replays those statements on a raw DBAPI connection and renders the same
 template with that context: what is left between the two is the framework, the session and
 CSRF middleware, the ORM and the rules. Both run in-process (httpx's ASGI transport, one
-request at a time), in alternating rounds; the script prints requests per second, p50 and p95
-latency, and the ratio of the real pages to the bare ones (goal ≥ 0.5); then the same for a
-route that does nothing, the framework's own floor.
+request at a time), in short alternating rounds (ours, bare, ours, bare…): the script prints
+requests per second, p50 and p95 latency, the ratio of each pair of rounds and their median
+(goal ≥ 0.5), which a slow moment of the machine moves far less than one long run's figure;
+then the same for a route that does nothing, the framework's own floor.
 
 The bare handler is a plain function, run in Starlette's thread pool as the site's routes run in
 FastAPI's (see `bare`); the same handler as a coroutine holding the event loop is measured
@@ -191,17 +192,32 @@ def line(side: str, took: list[float]) -> float:
     return rate
 
 
-def report(label: str, ours: list[float], theirs: list[float], on_loop: list[float], *,
+def report(label: str, rounds: list[tuple[list[float], list[float], list[float]]], *,
            bare: str = "Starlette nu, même SQL", goal: str = " (objectif ≥ 0,5)") -> None:
+    """Each side's figures over all rounds, then the ratio of each pair of rounds (ours against
+    the bare plain function, then against the bare coroutine) and their medians."""
     print(label)
-    rate = line("pages de comite", ours)
-    ratio = rate / line(f"{bare} (def)", theirs)
-    fastest = rate / line(f"{bare} (async)", on_loop)
-    print(f"  rapport {ratio:.2f}{goal} ; face au gestionnaire qui tient la boucle : "
-          f"{fastest:.2f}")
+    line("pages de comite", [t for ours, _, _ in rounds for t in ours])
+    line(f"{bare} (def)", [t for _, theirs, _ in rounds for t in theirs])
+    line(f"{bare} (async)", [t for _, _, on_loop in rounds for t in on_loop])
+    ratios = [sum(theirs) / sum(ours) for ours, theirs, _ in rounds]
+    fastest = [sum(on_loop) / sum(ours) for ours, _, on_loop in rounds]
+    print(f"  rapports par manche : {' '.join(f'{r:.2f}' for r in ratios)}")
+    print(f"  rapport médian {statistics.median(ratios):.2f}{goal} ; face au gestionnaire qui "
+          f"tient la boucle : {statistics.median(fastest):.2f}")
 
 
-def floor(app, cookie: str, count: int) -> None:
+def alternated(apps: tuple[object, object, object], path: str, count: int, rounds: int,
+               cookie: str) -> list[tuple[list[float], list[float], list[float]]]:
+    """``rounds`` rounds of ``count`` requests on each app in turn, after one round each to warm
+    them up (not kept)."""
+    for app in apps:
+        asyncio.run(timings(app, path, count, cookie))
+    return [tuple(asyncio.run(timings(app, path, count, cookie)) for app in apps)  # type: ignore[misc]
+            for _ in range(rounds)]
+
+
+def floor(app, cookie: str, count: int, rounds: int) -> None:
     """What the framework costs before any work: a route that answers "x" behind the site's
     middlewares (session, headers), against the same route on a bare Starlette."""
     from starlette.applications import Starlette
@@ -220,11 +236,9 @@ def floor(app, cookie: str, count: int) -> None:
     app.add_api_route("/bench-rien", nothing)
     plain = Starlette(routes=[Route("/bench-rien", bare_nothing)])
     on_loop = Starlette(routes=[Route("/bench-rien", bare_nothing_on_loop)])
-    ours = asyncio.run(timings(app, "/bench-rien", count, cookie))
-    theirs = asyncio.run(timings(plain, "/bench-rien", count, cookie))
-    fastest = asyncio.run(timings(on_loop, "/bench-rien", count, cookie))
-    report("plancher : une route qui ne fait rien", ours, theirs, fastest, bare="Starlette nu",
-           goal="")
+    report("plancher : une route qui ne fait rien",
+           alternated((app, plain, on_loop), "/bench-rien", count, rounds, cookie),
+           bare="Starlette nu", goal="")
 
 
 def main() -> None:
@@ -232,8 +246,8 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dossiers", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=50, help="per round and side")
+    parser.add_argument("--rounds", type=int, default=20)
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         engine = base(Path(folder), arguments.dossiers)
@@ -251,15 +265,9 @@ def main() -> None:
         print(f"{arguments.dossiers} dossiers, {arguments.rounds} manches alternées de "
               f"{arguments.requests} requêtes par page et par côté")
         for label, path in PAGES.items():
-            ours: list[float] = []
-            theirs: list[float] = []
-            fastest: list[float] = []
-            for _ in range(arguments.rounds):
-                ours += asyncio.run(timings(app, path, arguments.requests, cookie))
-                theirs += asyncio.run(timings(plain, path, arguments.requests, cookie))
-                fastest += asyncio.run(timings(on_loop, path, arguments.requests, cookie))
-            report(label, ours, theirs, fastest)
-        floor(app, cookie, arguments.requests * arguments.rounds)
+            report(label, alternated((app, plain, on_loop), path, arguments.requests,
+                                     arguments.rounds, cookie))
+        floor(app, cookie, arguments.requests, arguments.rounds)
 
 
 if __name__ == "__main__":

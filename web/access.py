@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from starlette.exceptions import HTTPException
 
 from states.guards import Actor
-from web.app import logged_in, unit_of_work
+from web.app import logged_in, reads
 
 
-async def _session(request: Request) -> AsyncIterator[Any]:
-    """The request's read-only unit of work, scoped to the guichet its URL names (the path's
-    ``guichet``; never a query parameter). Opening it sends nothing to the database (its
-    connection is taken by the first query, in the route's thread), so it is opened on the
-    event loop: no thread hop."""
-    with unit_of_work(request, request.path_params.get("guichet")) as uow:
-        yield uow.session
+async def _session(request: Request) -> Any:
+    """The request's read-only unit of work (`web.app.reads`), scoped to the guichet its URL
+    names (the path's ``guichet``; never a query parameter), opened on the event loop: no
+    thread hop."""
+    return reads(request, request.path_params.get("guichet"))
 
 
 Db = Annotated[Any, Depends(_session)]

@@ -11,7 +11,6 @@ un dossier d'un autre territoire : 404 ; sans jeton valable : 401.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
@@ -26,7 +25,7 @@ from notifications.outbox import STATUS_LABELS
 from states.lifecycle import DossierState
 from states.refusal import EventRefused
 from web.access import member_of
-from web.app import include_flat
+from web.app import ClosesReads, include_flat, reads
 from workflow.errors import ComiteError, Conflict, InvalidInput, NotFound, message
 
 LOG = logging.getLogger("comite.api")
@@ -44,6 +43,7 @@ def create_api(settings: Any, templates: Any) -> FastAPI:
                       {"name": "sessions", "description": "Les sessions du comité."}])
     api.state.settings = settings
     api.state.templates = templates
+    api.add_middleware(ClosesReads)  # already there when mounted in the site; on its own too
     include_flat(api, _router())
 
     @api.get("/docs", include_in_schema=False)
@@ -149,16 +149,14 @@ def person(request: Request,
 Person = Annotated[str, Depends(person)]
 
 
-def _scoped(request: Request, guichet: str) -> Iterator[Any]:
-    """A read-only unit of work on the guichet of the path."""
-    with _uow(request, guichet) as uow:
-        yield uow.session
+async def _scoped(request: Request, guichet: str) -> Any:
+    """The request's read-only unit of work on the guichet of the path (`web.app.reads`)."""
+    return reads(request, guichet, channel="api")
 
 
-def _unscoped(request: Request) -> Iterator[Any]:
-    """A read-only unit of work on the base (a reference names its own guichet)."""
-    with _uow(request) as uow:
-        yield uow.session
+async def _unscoped(request: Request) -> Any:
+    """The request's read-only unit of work on the base (a reference names its own guichet)."""
+    return reads(request, channel="api")
 
 
 Db = Annotated[Any, Depends(_scoped)]

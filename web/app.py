@@ -71,6 +71,7 @@ def create_app(settings: WebSettings) -> FastAPI:
                        max_age=SESSION_HOURS * 3600, same_site="lax",
                        https_only=settings.secure_cookie)
     app.add_middleware(RequestIdAndHeaders)
+    app.add_middleware(ClosesReads)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/api/v1", create_api(settings, app.state.templates))
     include_flat(app, *(area.router for area in (pages, proconnect, dossier, board, rapports,
@@ -160,6 +161,55 @@ class RequestIdAndHeaders:
             await send(message)
 
         await self.app(scope, bounded, with_headers)
+
+
+class ClosesReads:
+    """Closes the request's read-only unit of work (`reads`) once the answer is sent, whatever
+    happened. A dependency that yields would do it too, at the price of an exit stack and a
+    shielded cancel scope per request: more than a dossier page's own first read."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        scope["comite_closes_reads"] = True
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            opened = scope.get("state", {}).pop(_READS, None)
+            if opened is not None:
+                await _close(opened)
+
+
+async def _close(opened: Any) -> None:
+    """SQLite's rollback is a call into the library, made on the event loop; a server's is a
+    round trip, made in the thread pool so that it never holds the loop."""
+    from starlette.concurrency import run_in_threadpool
+
+    if opened.engine.dialect.name == "sqlite":
+        opened.__exit__(None, None, None)
+    else:
+        await run_in_threadpool(opened.__exit__, None, None, None)
+
+
+_READS = "comite_reads"
+
+
+def reads(request: Request, guichet: str | None = None, *, channel: str = "web") -> Any:
+    """The request's read-only unit of work, scoped to ``guichet``, opened at its first use and
+    closed by `ClosesReads`. Opening it sends nothing to the database (its connection is taken by
+    the first query, in the route's thread)."""
+    from workflow.db import UnitOfWork
+
+    state = request.scope.setdefault("state", {})
+    if _READS not in state:
+        if not request.scope.get("comite_closes_reads"):
+            raise RuntimeError("reads() needs the ClosesReads middleware")
+        state[_READS] = UnitOfWork(request.app.state.settings.engine, guichet=guichet,
+                                   channel=channel).__enter__()
+    elif state[_READS].guichet != guichet:
+        raise RuntimeError("one request, one guichet to read")
+    return state[_READS].session
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -201,13 +202,14 @@ _THREE = _DOSSIER.join(_GUICHET, _GUICHET.c.id == _DOSSIER.c.guichet_id).outerjo
                  func.lower(_STAFF.c.email) == bindparam("email"), _STAFF.c.active))
 _FOR_EVENT = (select(Dossier, Guichet, Staff, _LINKS_SECRET).select_from(_THREE)
               .where(_DOSSIER.c.reference == bindparam("reference")))
-# The same rows for a page, which writes nothing: plain rows, each column labelled by its table,
-# made into objects that no session tracks (the ORM's loading would cost more than the read).
-_PREFIXES = ("d_", "g_", "s_")
-_FOR_PAGE = (core_select(*(column.label(prefix + column.name)
-                           for table, prefix in zip(_TABLES, _PREFIXES, strict=True)
-                           for column in table.c), _LINKS_SECRET.label("links_secret"))
-             .select_from(_THREE).where(_DOSSIER.c.reference == bindparam("reference")))
+# The same rows for a page, which writes nothing: each table's columns in turn, made into
+# immutable rows with the models' attribute names (the ORM's loading would cost more than the read).
+_FOR_PAGE = (core_select(*_TABLES, _LINKS_SECRET).select_from(_THREE)
+             .where(_DOSSIER.c.reference == bindparam("reference")))
+_STARTS = (0, len(_DOSSIER.c), len(_DOSSIER.c) + len(_GUICHET.c))
+_READ_ROWS: tuple[tuple[Any, slice], ...] = tuple(
+    (namedtuple(f"{table.name}_read", table.c.keys()), slice(start, start + len(table.c)))
+    for table, start in zip(_TABLES, _STARTS, strict=True))
 # FOR NO KEY UPDATE on PostgreSQL: it queues the guichet's decisions one after another, yet lets
 # another transaction insert rows that refer to the guichet (audit, outbox, due work take a KEY
 # SHARE lock on it): with FOR UPDATE, a decision holding the guichet and waiting for a dossier
@@ -268,16 +270,11 @@ def readable(session: Session, reference: str, email: str) -> tuple[Loaded, Doss
     return loaded, dossier, actor
 
 
-def _untracked(found: Any) -> tuple[Dossier, Guichet, Staff | None, str | None]:
-    """A `_FOR_PAGE` row as `_FOR_EVENT` gives it, with objects outside any session (no staff
-    member when the outer join found none)."""
-    values = found._mapping
-    models: tuple[Any, ...] = (Dossier, Guichet, Staff)
-    dossier, row, person = (
-        model.model_construct(**{column.name: values[prefix + column.name]
-                                 for column in table.c})
-        for model, table, prefix in zip(models, _TABLES, _PREFIXES, strict=True))
-    return dossier, row, person if person.id is not None else None, found.links_secret
+def _untracked(found: Any) -> tuple[Any, Any, Any, str | None]:
+    """A `_FOR_PAGE` row as `_FOR_EVENT` gives it, with rows that read as the models do and that
+    nothing can change (no staff member when the outer join found none)."""
+    dossier, row, person = (make._make(found[columns]) for make, columns in _READ_ROWS)
+    return dossier, row, person if person.id is not None else None, found[-1]
 
 
 def require_coordinator(who: Actor) -> None:

@@ -171,6 +171,21 @@ def test_an_error_shows_a_french_page_with_its_request_id_and_no_traceback(site,
     assert request_id in caplog.text
 
 
+def test_every_request_gives_its_read_back_to_the_pool_whatever_it_answered(site, monkeypatch):
+    from workflow import views
+
+    client, _ = site
+    login(client, COORDINATOR)
+    pool = client.app.state.settings.engine.pool
+    assert client.get("/g/bretagne-2021/dossiers/BZH-2021-0001").status_code == 200
+    assert client.get("/g/bretagne-2021/dossiers/BZH-2021-9999").status_code == 404
+    assert client.get("/api/v1/guichets/bretagne-2021").status_code == 401
+    monkeypatch.setattr(views, "budget", lambda *args, **kwargs: 1 / 0)
+    failing = TestClient(client.app, raise_server_exceptions=False, cookies=client.cookies)
+    assert failing.get("/g/bretagne-2021/").status_code == 500
+    assert pool.checkedout() == 0
+
+
 def test_the_demo_login_exists_only_in_the_demo(site):
     client, _ = site
     from web.app import WebSettings
