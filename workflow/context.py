@@ -16,7 +16,7 @@ from states.guards import Actor, SessionView
 from states.lifecycle import COMMITTED
 from workflow.clock import local_day
 from workflow.errors import InvalidInput, NotFound
-from workflow.models import AgendaItem, CommitteeSession, Dossier, Guichet, SiteSecret, Staff
+from workflow.models import AgendaItem, CommitteeSession, Dossier, Guichet, SiteSecret, Staff, table
 
 if TYPE_CHECKING:
     from workflow.guichet import GuichetFile
@@ -195,7 +195,7 @@ def who(email: str, person: Staff | None, dossier: Dossier | None) -> Actor:
 # which most events' messages carry: one statement fewer than asking for it then.
 _LINKS_SECRET = (select(SiteSecret.value).where(col(SiteSecret.name) == "owner_links")
              .scalar_subquery())
-_TABLES = tuple(model.__table__ for model in (Dossier, Guichet, Staff))  # type: ignore[union-attr]
+_TABLES = tuple(table(model) for model in (Dossier, Guichet, Staff))
 _DOSSIER, _GUICHET, _STAFF = _TABLES
 _THREE = _DOSSIER.join(_GUICHET, _GUICHET.c.id == _DOSSIER.c.guichet_id).outerjoin(
     _STAFF, and_(_STAFF.c.guichet_id == _GUICHET.c.id,

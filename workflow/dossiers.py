@@ -25,7 +25,7 @@ from workflow.clock import shown
 from workflow.db import UnitOfWork
 from workflow.errors import Conflict, Refused
 from workflow.forms import DossierForm, dossier_form
-from workflow.models import Audit, CommitteeSession, Dossier
+from workflow.models import Audit, CommitteeSession, Dossier, table
 from workflow.records import ReferenceCounter
 
 
@@ -154,8 +154,8 @@ class Recorded:
 
 # An event's two writes, built once: the audit row, and the dossier's new state as a
 # compare-and-swap on its version (the SET clause is the parameters given, besides these two).
-_DOSSIERS = Dossier.__table__  # type: ignore[attr-defined]
-_AUDIT = insert(Audit.__table__)  # type: ignore[attr-defined]
+_DOSSIERS = table(Dossier)
+_AUDIT = insert(table(Audit))
 _MOVE = update(_DOSSIERS).where(_DOSSIERS.c.id == bindparam("moved_id"),
                                 _DOSSIERS.c.version == bindparam("seen_version"))
 

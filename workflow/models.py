@@ -34,6 +34,11 @@ def _utc(**kwargs: Any) -> Any:
     return Field(sa_column=Column(UTCDateTime(), nullable=nullable, **kwargs))
 
 
+def table(model: Any) -> Any:
+    """The Core table behind a model, for reads and writes that need no ORM object."""
+    return model.__table__
+
+
 def _json(nullable: bool = False) -> Any:
     return Field(sa_column=Column(JSON, nullable=nullable))
 

@@ -9,6 +9,7 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from workflow.db import PendingMessage, Renderer
+from workflow.models import table
 from workflow.records import Outbox
 
 
@@ -42,4 +43,4 @@ def store_messages(session: Session, messages: Iterable[PendingMessage], render:
             "created_at": message.created_at,
         })
     # One multi-row Core INSERT: no ORM objects nobody reads in this transaction.
-    session.connection().execute(insert(Outbox.__table__), rows)  # type: ignore[attr-defined]
+    session.connection().execute(insert(table(Outbox)), rows)

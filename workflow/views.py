@@ -23,6 +23,7 @@ from workflow.models import (
     Guichet,
     Report,
     Staff,
+    table,
 )
 
 
@@ -169,11 +170,6 @@ def document(session: Session, row: Any, tz: str, session_day: date | None) -> d
             for r in reports
         ],
     }
-
-
-def table(model: Any) -> Any:
-    """The Core table behind a model, for reads that need no ORM object."""
-    return model.__table__
 
 
 def core_read(session: Session, statement: Any, params: dict[str, Any]) -> Any:

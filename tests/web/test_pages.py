@@ -186,6 +186,22 @@ def test_every_request_gives_its_read_back_to_the_pool_whatever_it_answered(site
     assert pool.checkedout() == 0
 
 
+def test_a_dossier_read_for_a_page_reads_as_an_events_read_and_cannot_be_changed(site, db_url):
+    from workflow import context
+    from workflow.db import UnitOfWork, engine_for
+
+    with UnitOfWork(engine_for(db_url), guichet="bretagne-2021") as uow:
+        loaded, dossier, actor = context.readable(uow.session, "BZH-2021-0001", COORDINATOR)
+        _, tracked, same = context.for_event(uow.session, "BZH-2021-0001", COORDINATOR)
+        assert actor == same and loaded.id == "bretagne-2021" and loaded.config.guichet.name
+        assert {name: getattr(dossier, name) for name in type(tracked).model_fields} == \
+            tracked.model_dump()
+        with pytest.raises(AttributeError):
+            dossier.state = "accepted"  # type: ignore[misc]
+        with pytest.raises(context.NotFound):
+            context.readable(uow.session, "BZH-2021-0001", "inconnu@example.org")
+
+
 def test_the_demo_login_exists_only_in_the_demo(site):
     client, _ = site
     from web.app import WebSettings
