@@ -127,18 +127,19 @@ def _now(request: Request) -> Any:
 
 def person(request: Request,
            authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> str:
-    """The person whose token the request carries; else 401."""
+    """The person whose token the request carries; else 401. The token is read in the request's
+    read-only unit of work, the one its route reads in next (`_scoped`, `_unscoped`)."""
     from workflow import tokens
 
     scheme, _, presented = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
         raise HTTPException(401)
     now = _now(request)
-    with _uow(request) as uow:
-        row = tokens.check(uow.session, presented.strip(), now)
-        if row is None:
-            raise HTTPException(401)
-        email, token_id, stale = row.email, row.id, tokens.stale_use(row, now)
+    row = tokens.check(reads(request, request.path_params.get("guichet"), channel="api"),
+                       presented.strip(), now)
+    if row is None:
+        raise HTTPException(401)
+    email, token_id, stale = row.email, row.id, tokens.stale_use(row, now)
     if stale and token_id is not None:
         with _uow(request, write=True) as uow:
             tokens.touch(uow, token_id, now)

@@ -46,6 +46,28 @@ def test_without_a_valid_token_nothing_is_answered(api):
     assert client.get("/api/v1/guichets", headers=soon).status_code == 401
 
 
+def test_a_read_checks_its_token_and_answers_in_one_transaction_given_back_after(api, engine):
+    from sqlalchemy import event
+
+    client, desk, clock, token = api
+    reference = desk.submit()
+    headers = token(COORDINATOR)
+    assert client.get(f"/api/v1/dossiers/{reference}", headers=headers).status_code == 200
+    begun: list[object] = []
+
+    def count(connection) -> None:
+        begun.append(connection)
+
+    event.listen(engine, "begin", count)
+    try:  # the token's last use was written a moment ago: nothing to write this time
+        assert client.get(f"/api/v1/dossiers/{reference}", headers=headers).status_code == 200
+        assert client.get("/api/v1/guichets/bretagne-2021/sessions",
+                          headers=headers).status_code == 200
+    finally:
+        event.remove(engine, "begin", count)
+    assert len(begun) == 2 and engine.pool.checkedout() == 0
+
+
 def test_a_dossier_reads_as_the_command_line_prints_it_with_its_version_as_etag(api):
     client, desk, clock, token = api
     reference = desk.submit()
