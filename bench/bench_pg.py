@@ -1,5 +1,6 @@
-"""The PostgreSQL side of `bench/events.py`: services against raw psycopg, 1 and N processes,
-in alternating rounds."""
+"""The PostgreSQL side of `bench/events.py`: services against raw psycopg, and raw psycopg
+composing each message (the most the services could reach), 1 and N processes, in alternating
+rounds."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 from typing import Any
 
 from bench.rounds import alternate
-from bench.same_shape import instruct, one_event, sample_message, submitted
+from bench.same_shape import composer, instruct, one_event, sample_message, submitted
 from tests.helpers import postgres_schema
 
 
@@ -23,15 +24,18 @@ def _services_worker(barrier: Any, ended: Any, url: str, references: list[str]) 
 
 
 def _raw_worker(barrier: Any, ended: Any, dsn: str, references: list[str],
-                message: tuple[str, str, str]) -> None:
+                message: tuple[str, str, str] | None) -> None:
+    """The statements by hand; with no ``message``, each message composed (`composer`)."""
     import psycopg
+
+    written = message if message is not None else composer()
 
     with psycopg.connect(dsn) as connection:
         for number, reference in enumerate(references):
             if number == 1:
                 barrier.wait()  # after one event, as the services' side
             with connection.transaction():
-                one_event(connection.execute, reference, message)
+                one_event(connection.execute, reference, written)
         ended.put(time.perf_counter())
 
 
@@ -56,10 +60,11 @@ def _run(target: Any, shares: list[tuple[Any, ...]]) -> float:
 
 
 def pairs(base: str, count: int, rounds: int, processes: int,
-          synchronous: str) -> list[tuple[float, float]]:
+          synchronous: str) -> list[tuple[float, ...]]:
     """Alternating rounds, each of ``count`` start_instruction per process on fresh dossiers:
-    through our services, then by hand through psycopg, each side on its own schema, with
-    ``synchronous_commit`` as given (``off``: the commit waits for no disk)."""
+    through our services, then by hand through psycopg, then by hand composing each message,
+    each side on its own schema (the two by hand share one), with ``synchronous_commit`` as
+    given (``off``: the commit waits for no disk)."""
     from psycopg.conninfo import make_conninfo
     from sqlalchemy.engine import make_url
 
@@ -68,7 +73,7 @@ def pairs(base: str, count: int, rounds: int, processes: int,
     try:
         # each process's first event of a round warms it up, before the clock starts
         ours_references = submitted(ours_url, (count + 1) * processes * rounds)
-        theirs_references = submitted(theirs_url, (count + 1) * processes * rounds)
+        theirs_references = submitted(theirs_url, 2 * (count + 1) * processes * rounds)
         message = sample_message()
         # the schema and the setting travel in the URL's options, read by SQLAlchemy and libpq
         ours_url += f"%20-csynchronous_commit%3D{synchronous}"
@@ -84,12 +89,18 @@ def pairs(base: str, count: int, rounds: int, processes: int,
             return count * processes / _run(
                 _services_worker, [(ours_url, share[p::processes]) for p in range(processes)])
 
-        def theirs(number: int) -> float:
-            share = theirs_references[number * size:(number + 1) * size]
+        def by_hand(share: list[str], given: tuple[str, str, str] | None) -> float:
             return count * processes / _run(
-                _raw_worker, [(dsn, share[p::processes], message) for p in range(processes)])
+                _raw_worker, [(dsn, share[p::processes], given) for p in range(processes)])
 
-        return alternate(ours, theirs, rounds=rounds)
+        def theirs(number: int) -> float:
+            return by_hand(theirs_references[2 * number * size:(2 * number + 1) * size], message)
+
+        def composing(number: int) -> float:
+            return by_hand(theirs_references[(2 * number + 1) * size:(2 * number + 2) * size],
+                           None)
+
+        return alternate(ours, theirs, composing, rounds=rounds)
     finally:
         ours_drop()
         theirs_drop()

@@ -15,10 +15,11 @@ def alternate(ours: Callable[[int], float], *theirs: Callable[[int], float],
 
 
 def report(label: str, pairs: list[tuple[float, ...]], *, ours: str, theirs: str, unit: str,
-           goal: float, beside: str | None = None) -> float:
+           goal: float, beside: str | None = None, ceiling: bool = False) -> float:
     """Each round's rates with our ratio to the baseline (``theirs``, the second side), then the
     medians and the median of the ratios (returned). ``beside`` names a third side, whose
-    ratio is printed for information."""
+    ratio is printed for information; with ``ceiling``, the third side is the baseline plus work
+    ours cannot skip, and its own ratio to the baseline is the most ours could reach."""
     names = [ours, theirs, *([beside] if beside else [])]
     print(label)
     for number, rates in enumerate(pairs, start=1):
@@ -32,4 +33,8 @@ def report(label: str, pairs: list[tuple[float, ...]], *, ours: str, theirs: str
     if beside:
         print(f"  face à {beside} : médiane des ratios "
               f"{statistics.median(r[0] / r[2] for r in pairs):5.2f}")
+    if beside and ceiling:
+        print(f"  plafond : {beside} face à {theirs}, médiane des ratios "
+              f"{statistics.median(r[2] / r[1] for r in pairs):5.2f} (le plus que {ours} "
+              "puisse atteindre)")
     return ratio

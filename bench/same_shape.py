@@ -1,7 +1,8 @@
 """One start_instruction, both ways, for `bench/events.py` on SQLite and on PostgreSQL: through
 our services (`instruct`), and as the statements our service sends written by hand, with none of
 our Python in between (`one_event`: no ORM, guards or templates). Both run against our own schema
-with the guichet loaded (`submitted`)."""
+with the guichet loaded (`submitted`). `composed` is what no event can skip besides its SQL, done
+by hand: the owner's link signed and the message rendered, for the bench's third side."""
 
 from __future__ import annotations
 
@@ -65,10 +66,38 @@ def sample_message() -> tuple[str, str, str]:
     return subject, text, html
 
 
-def one_event(execute: Callable[..., Any], reference: str, message: tuple[str, str, str], *,
+def composer() -> Callable[[str, str], tuple[str, str, str]]:
+    """A function giving, for a dossier and its owner, the subject, text and HTML of the message
+    start_instruction sends: a fresh link signed as `workflow.links` signs it (itsdangerous, the
+    base's key), then our templates rendered with it. No database, ORM, guard or unit of work."""
+    import secrets
+    from datetime import date
+
+    from itsdangerous import URLSafeTimedSerializer
+
+    from notifications.render import render
+    from notifications.samples import SAMPLES
+    from workflow.links import SALT
+
+    serializer = URLSafeTimedSerializer(secrets.token_urlsafe(32), salt=SALT)
+    sample = SAMPLES["instruction_started"]
+
+    def composed(reference: str, owner: str) -> tuple[str, str, str]:
+        token = serializer.dumps({"d": reference, "o": owner, "k": "bench-link-key"})
+        subject, text, html, _ = render("instruction_started", {
+            **sample, "reference": reference, "link": f"http://127.0.0.1:8000/lien/{token}",
+            "link_until": date(2021, 6, 9)})
+        return subject, text, html
+
+    return composed
+
+
+def one_event(execute: Callable[..., Any], reference: str,
+              message: tuple[str, str, str] | Callable[[str, str], tuple[str, str, str]], *,
               style: Callable[[str], str] = str) -> None:
     """The four statements, in our order, inside the caller's transaction (the first read
-    brings the key that signs the owner's link in the message)."""
+    brings the key that signs the owner's link in the message). ``message`` is the message
+    rendered once, or a `composer`'s function that composes it for each dossier."""
     cursor = execute(style(READ), (ACTOR, reference))
     row = cursor.fetchone()
     assert row is not None
@@ -80,6 +109,8 @@ def one_event(execute: Callable[..., Any], reference: str, message: tuple[str, s
     assert audit is not None
     updated = execute(style(UPDATE), (dossier["id"], dossier["version"]))
     assert updated.rowcount == 1
+    if callable(message):
+        message = message(reference, dossier["owner_email"])
     execute(style(OUTBOX), (dossier["guichet_id"], f"audit:{audit[0]}:{dossier['owner_email']}",
                             f"<{uuid.uuid4().hex}@bench.example.org>", dossier["owner_email"],
                             *message, reference))
