@@ -8,9 +8,9 @@ services, …), each round on its own fresh dossiers: the script prints each rou
 our ratio to the statements by hand, then the medians and the median of the ratios (goal ≥ 0.5).
 The third side sends the same statements by hand but composes each message as an event must (the
 owner's link signed, our templates rendered): its ratio to the second is the ceiling, the most the
-services could reach with no ORM, rule or unit of work at all. It does so twice: with the base as comite
-runs it (WAL, synchronous=FULL: one fsync per commit) and with synchronous=OFF, where the disk
-is out of the way and what is left is the CPU each side spends. Then the cold start of
+services could reach with no ORM, rule or unit of work at all. It does so twice: with the base as
+comite runs it (WAL, synchronous=FULL: one fsync per commit) and with synchronous=OFF, where the
+disk is out of the way and what is left is the CPU each side spends. Then the cold start of
 `comite dossier show REF --json` against `python -c "import sqlmodel"`, measured as alternating
 pairs, and the median of their ratios (goal ≤ 1.3). With --db postgresql, the same rounds
 against raw psycopg (and raw psycopg composing) with 1 and N processes, with synchronous_commit
@@ -77,11 +77,12 @@ def sqlite_pairs(folder: Path, count: int, rounds: int,
         instruct(engine, share)
         return count / (time.perf_counter() - started)
 
-    def by_hand(share: list[str], message: Any) -> float:
+    def by_hand(share: list[str], given: Any) -> float:
+        """``share`` by hand, each event writing ``given``: the message, or its composer."""
         started = time.perf_counter()
         for reference in share:
             connection.execute("BEGIN IMMEDIATE")
-            one_event(connection.execute, reference, message, style=qmark)
+            one_event(connection.execute, reference, given, style=qmark)
             connection.execute("COMMIT")
         return count / (time.perf_counter() - started)
 

@@ -1,8 +1,8 @@
 """One start_instruction, both ways, for `bench/events.py` on SQLite and on PostgreSQL: through
 our services (`instruct`), and as the statements our service sends written by hand, with none of
 our Python in between (`one_event`: no ORM, guards or templates). Both run against our own schema
-with the guichet loaded (`submitted`). `composed` is what no event can skip besides its SQL, done
-by hand: the owner's link signed and the message rendered, for the bench's third side."""
+with the guichet loaded (`submitted`). `composer` gives what no event can skip besides its SQL,
+done by hand: the owner's link signed and the message rendered, for the bench's third side."""
 
 from __future__ import annotations
 
