@@ -244,3 +244,5 @@ def may_read(actor: Actor, department: str) -> bool:
 
 # The guards a page can judge before anything is typed: who acts, and whether the session sits.
 STANDING: frozenset[Guard] = PERMISSIONS | {session_in_progress}
+# The guards that judge the session chosen for a dossier: a page offers the sessions they accept.
+TARGETS: frozenset[Guard] = frozenset({agenda_open, later_open_session})

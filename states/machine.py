@@ -6,13 +6,14 @@ the state through the single shared machine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
 from transitions import Machine, MachineError
 
-from states.guards import PERMISSIONS, STANDING, GuardContext
+from states.guards import PERMISSIONS, STANDING, TARGETS, GuardContext, SessionView
 from states.lifecycle import (
     BY_EVENT,
     INITIAL,
@@ -77,6 +78,14 @@ def standing(rule: Rule, ctx: GuardContext) -> list[str]:
     that look only at who acts and where the dossier stands (the others judge the input)."""
     return [reason for guard in rule.guards if guard in STANDING
             and (reason := guard(ctx)) is not None]
+
+
+def open_targets(rule: Rule, ctx: GuardContext,
+                 sessions: Iterable[SessionView]) -> list[SessionView]:
+    """The sessions ``rule`` would take as its target now: those its session guards accept."""
+    judges = [guard for guard in rule.guards if guard in TARGETS]
+    return [session for session in sessions
+            if all(guard(replace(ctx, target_session=session)) is None for guard in judges)]
 
 
 def open_to(state: DossierState, ctx: GuardContext) -> list[str]:

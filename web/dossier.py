@@ -30,14 +30,9 @@ def _page(request: Request, db: Any, reference: str, status: int = 200,
     loaded, found, actor = dossier_of(request, db, reference)
     document = views.dossier_document(db, loaded, found)
     offered = events.choices(db, loaded, found, actor, request.app.state.settings.clock())
-    # the sessions to choose from, read only when a form offered asks for one
-    asks = any("session" in c.rule.needs and c.permitted and not c.reasons for c in offered)
-    sessions = [s for s in views.session_list(db, loaded) if s["state"] == "planned"] if asks \
-        else []
     return page(request, "dossier.html.j2", status, guichet=loaded.row, actor=actor,
                 dossier=document, assessment=views.assessment(loaded, found),
                 states=STATE_LABELS, choices=offered, failed=failed or {},
-                sessions=sessions,
                 messages=[{**m, "label": STATUS_LABELS[m["status"]]} for m in views.outbox(
                     db, loaded, reference=document["reference"], recipient=document["owner"])])
 

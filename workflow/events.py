@@ -13,7 +13,7 @@ from sqlmodel import select
 from schedules.calendar import report_due, report_periods
 from states.guards import Actor
 from states.lifecycle import COMMITTED, RULES, DossierState, Rule
-from states.machine import permitted, standing
+from states.machine import open_targets, permitted, standing
 from states.money import eur_json
 from states.periods import Quarter
 from workflow import context, due, messages
@@ -51,18 +51,35 @@ class Choice:
     rule: Rule
     permitted: bool  # this person may fire it at all
     reasons: tuple[str, ...]  # what stops it now, in the guards' words (empty: it may be tried)
+    sessions: tuple[date, ...] = ()  # an event that takes a session: the ones it would take now
+
+
+NO_SESSION = "aucune session prévue ne peut recevoir le dossier maintenant"
 
 
 def choices(session: Any, loaded: context.Loaded, dossier: Dossier, who: Actor,
             now: datetime) -> list[Choice]:
     """The events of ``dossier``'s state in table order, each with what stops ``who`` now
-    (the three as `context.for_event` read them).
+    (the three as `context.for_event` read them), and for an event that takes a session, the
+    sessions its guards would accept (read only then).
 
-    Only the guards that need no input are judged here; the event itself judges the rest."""
+    Only the guards that need no input, or judge the session, are judged here; the event itself
+    judges the rest."""
     ctx = snapshot(session, loaded, dossier, who, Request(dossier.reference, who.email, now))
     state = DossierState(dossier.state)
-    return [Choice(rule, permitted(rule, ctx), tuple(standing(rule, ctx)))
-            for rule in RULES if state in rule.sources]
+    planned = None
+    found = []
+    for rule in RULES:
+        if state not in rule.sources:
+            continue
+        allowed, reasons = permitted(rule, ctx), standing(rule, ctx)
+        days: tuple[date, ...] = ()
+        if "session" in rule.needs and allowed and not reasons:
+            planned = context.planned_sessions(session, loaded) if planned is None else planned
+            days = tuple(s.day for s in open_targets(rule, ctx, planned))
+            reasons = [] if days else [NO_SESSION]
+        found.append(Choice(rule, allowed, tuple(reasons), days))
+    return found
 
 
 def _agenda_item(step: Step) -> AgendaItem | None:

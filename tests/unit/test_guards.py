@@ -148,3 +148,18 @@ def test_terminal_state_allows_nothing():
     with pytest.raises(EventRefused) as refused:
         fire(DossierState.refused, "withdraw", ctx())
     assert "aucune (état final)" in refused.value.message
+
+
+def test_the_sessions_offered_for_an_event_are_those_its_session_guards_accept():
+    from states.lifecycle import BY_EVENT
+    from states.machine import open_targets
+
+    june = replace(PLANNED, day=date(2021, 6, 29), agenda_closes_on=date(2021, 6, 22))
+    closed_agenda = replace(PLANNED, day=date(2021, 6, 25), agenda_closes_on=date(2021, 6, 18))
+    convened = replace(PLANNED, state="convened")
+    sessions = [closed_agenda, june, convened, PLANNED]
+    # schedule: a planned session whose agenda is still open on TODAY (22 June)
+    assert open_targets(BY_EVENT["schedule"], BASE, sessions) == [june, PLANNED]
+    # defer: a planned session after the one the dossier is on (HELD, 22 June), agenda or not
+    assert open_targets(BY_EVENT["defer"], BASE, sessions) == [closed_agenda, june, PLANNED]
+    assert open_targets(BY_EVENT["defer"], ctx(current_session=PLANNED), sessions) == []

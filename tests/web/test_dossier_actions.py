@@ -32,12 +32,18 @@ def filed(site, tmp_path):  # noqa: F811
     return client, cli
 
 
+def _form_html(client: TestClient, event: str, url: str = URL) -> str:
+    """The page's form for ``event``, as HTML."""
+    found = re.search(rf'action="[^"]*/evenements/{event}"[^>]*>(.*?)</form>',
+                      client.get(url).text, re.S)
+    assert found is not None, f"no form for {event}"
+    return found.group(1)
+
+
 def _form(client: TestClient, event: str, url: str = URL) -> dict[str, str]:
     """The hidden fields (CSRF token, version read) of the page's form for ``event``."""
-    html = client.get(url).text
-    found = re.search(rf'action="[^"]*/evenements/{event}"[^>]*>(.*?)</form>', html, re.S)
-    assert found is not None, f"no form for {event}"
-    return dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', found.group(1)))
+    return dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"',
+                           _form_html(client, event, url)))
 
 
 def _post(client: TestClient, event: str, url: str = URL, **fields: str):
@@ -61,15 +67,31 @@ def test_an_instructor_instructs_and_schedules_their_dossier_from_its_page(filed
     assert "ne peut pas décider : seuls les coordinateurs" in page
 
 
+def test_the_schedule_form_offers_the_sessions_whose_agenda_is_open_and_says_when_none_is(filed):
+    client, cli = filed
+    login(client, INSTRUCTOR["22"])
+    _post(client, "start_instruction")
+    # on 2 November: June's session is closed, September's and October's agendas too
+    offered = re.findall(r'<option value="(\d{4}-\d\d-\d\d)"', _form_html(client, "schedule"))
+    assert offered == ["2022-02-08"]
+    cli.ok("session", "convene", "2022-02-08", "--guichet", "bretagne-2021",
+           now="2021-11-02T11:00", actor=COORDINATOR)
+    page = client.get(URL).text
+    assert "/evenements/schedule" not in page
+    assert "Pas maintenant : aucune session prévue ne peut recevoir le dossier maintenant" in page
+
+
 def test_bad_input_and_refusals_show_on_their_form_keep_what_was_typed_and_write_nothing(filed):
     client, cli = filed
     login(client, COORDINATOR)
     _post(client, "start_instruction")
     before = cli.digest()
-    wrong = _post(client, "schedule", session="2021-09-14")  # its agenda closed in September
+    # a page read before September's agenda closed offered it: the rule refuses it now
+    wrong = _post(client, "schedule", session="2021-09-14", reason="Dossier prioritaire")
     assert wrong.status_code == 409
     assert "est clos depuis le 07/09/2021" in _text(wrong.text)
-    assert 'value="2021-09-14" selected' in wrong.text
+    assert ">Dossier prioritaire</textarea>" in wrong.text
+    assert re.findall(r'<option value="(\d{4}-\d\d-\d\d)"', wrong.text) == ["2022-02-08"]
     typed = _post(client, "withdraw", reason="   ")
     assert typed.status_code == 409 and "le motif du retrait est obligatoire" in _text(typed.text)
     assert cli.digest() == before
