@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
@@ -43,6 +44,27 @@ def _json(nullable: bool = False) -> Any:
     return Field(sa_column=Column(JSON, nullable=nullable))
 
 
+class KeptJSON(TypeDecorator[dict[str, Any]]):
+    """JSON whose decoding is kept per process, by text: for a guichet's settings (its TOML,
+    some kilobytes), which every transaction reads and only `init` changes. Each read gets its
+    own copy of the top level. Where the driver decodes JSON itself (psycopg), it is a plain JSON.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        decode: Any = super().result_processor(dialect, coltype)
+        if decode is None:
+            return None
+        kept = lru_cache(maxsize=256)(decode)  # a national base: a guichet per prefecture
+
+        def process(value: Any) -> Any:
+            return None if value is None else dict(kept(value))
+
+        return process
+
+
 class Guichet(SQLModel, table=True):
     # A reference (BZH-2021-0007) names its guichet by its prefix: one prefix, one guichet.
     __table_args__ = (Index("ix_guichet_reference_prefix", "reference_prefix", unique=True),)
@@ -51,7 +73,7 @@ class Guichet(SQLModel, table=True):
     reference_prefix: str
     timezone: str
     envelope_cents: int
-    settings: dict[str, Any] = _json()
+    settings: dict[str, Any] = Field(sa_column=Column(KeptJSON, nullable=False))
     loaded_at: datetime = _utc()
 
 

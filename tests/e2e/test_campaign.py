@@ -41,12 +41,32 @@ def test_guichet_show_is_the_bretagne_guichet(cli):
 
 def test_init_is_idempotent_and_updates_a_changed_guichet(cli, tmp_path):
     assert "déjà à jour" in cli.ok("init", str(EXAMPLE))
+    assert json.loads(cli.ok("guichet", "show", "--json"))["rules"]["forfaits"][0][
+        "amount_eur"] == "5000.00"  # the settings as this process read them
     changed = EXAMPLE.read_text().replace('envelope_eur = "1188000"', 'envelope_eur = "1200000"')
+    changed = changed.replace('amount_eur = "5000"', 'amount_eur = "6000"', 1)
     path = tmp_path / "changed.toml"
     path.write_text(changed)
     shutil.copy(EXAMPLE.parent / "convention.html.j2", tmp_path)  # the guichet's agreement
     assert "paramètres du guichet mis à jour" in cli.ok("init", str(path))
     assert json.loads(cli.ok("budget", "--json"))["envelope_eur"] == "1200000.00"
+    # the same process reads the new settings, not the ones it read before
+    assert json.loads(cli.ok("guichet", "show", "--json"))["rules"]["forfaits"][0][
+        "amount_eur"] == "6000.00"
+
+
+def test_each_transaction_reads_its_own_copy_of_the_guichet_settings(cli, db_url):
+    from workflow import context
+    from workflow.db import UnitOfWork, engine_for
+
+    engine = engine_for(db_url)
+    with UnitOfWork(engine) as uow:
+        first = context.guichet(uow.session)
+    first.row.settings["folder"] = "/ailleurs"  # what one reader does to its copy stays there
+    with UnitOfWork(engine) as uow:
+        second = context.guichet(uow.session)
+    assert second.row.settings["folder"] != "/ailleurs"
+    assert second.row.settings["toml"] == first.row.settings["toml"]
 
 
 def test_a_campaign_replayed_with_now(cli, tmp_path):
