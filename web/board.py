@@ -62,7 +62,8 @@ def _board(request: Request, db: Any, day: str, status: int = 200,
     from workflow import views
 
     loaded, actor = member(request, db)
-    document = views.board(db, _day(day), department=territory(actor))
+    document = views.board(db, _day(day), department=territory(actor), deciding=(
+        actor, request.app.state.settings.clock()) if actor.role == "coordinator" else None)
     commands = allowed_session_commands(SessionState(document["state"]))
     return page(request, "board.html.j2", status, guichet=loaded.row, actor=actor, s=document,
                 label=SESSION_LABELS[document["state"]], states=STATE_LABELS,

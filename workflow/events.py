@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from schedules.calendar import report_due, report_periods
 from states.guards import Actor
-from states.lifecycle import COMMITTED, RULES, DossierState, Rule
+from states.lifecycle import BY_EVENT, COMMITTED, RULES, DossierState, Rule
 from states.machine import open_targets, permitted, standing
 from states.money import eur_json
 from states.periods import Quarter
@@ -80,6 +80,14 @@ def choices(session: Any, loaded: context.Loaded, dossier: Dossier, who: Actor,
             reasons = [] if days else [NO_SESSION]
         found.append(Choice(rule, allowed, tuple(reasons), days))
     return found
+
+
+def session_targets(session: Any, loaded: context.Loaded, dossier: Dossier, who: Actor,
+                    now: datetime, event: str) -> tuple[date, ...]:
+    """The sessions ``event`` would take for ``dossier`` now, as its own guards judge them."""
+    ctx = snapshot(session, loaded, dossier, who, Request(dossier.reference, who.email, now))
+    return tuple(s.day for s in open_targets(BY_EVENT[event], ctx,
+                                             context.planned_sessions(session, loaded)))
 
 
 def _agenda_item(step: Step) -> AgendaItem | None:

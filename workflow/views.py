@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
+from states.guards import Actor
 from states.lifecycle import COMMITTED, DossierState, allowed_events
 from states.money import eur_json
 from workflow import context
@@ -444,19 +445,25 @@ def assessment(loaded: context.Loaded, dossier: Dossier) -> dict[str, Any]:
             "forfait_eur": eur_json(flat) if flat is not None else None}
 
 
-def board(session: Session, day: date, *, department: str | None = None) -> dict[str, Any]:
+def board(session: Session, day: date, *, department: str | None = None,
+          deciding: tuple[Actor, datetime] | None = None) -> dict[str, Any]:
     """A session's agenda as the coordinator decides it: each line with the applicant, the
     amounts, the forfait and the eligibility findings; the envelopes the lines draw on, left.
-    With ``department``, only that département's lines."""
+    With ``department``, only that département's lines. With ``deciding`` (who decides, when),
+    the sessions its dossiers may be deferred to, as the defer event judges them."""
     from workflow.dossiers import findings, forfait
+    from workflow.events import session_targets
 
     loaded = context.guichet(session)
     committee = context.session_on(session, loaded, day, field="DATE")
     pools: dict[str | None, dict[str, Any]] = {}  # each envelope the lines draw on, read once
-    lines = []
+    lines: list[dict[str, Any]] = []
+    later: tuple[date, ...] = ()
     for item, d in context.agenda(session, committee):
         if department is not None and d.department != department:
             continue
+        if deciding is not None and not lines:  # the same for every dossier of the agenda
+            later = session_targets(session, loaded, d, *deciding, "defer")
         pool, _ = context.pool_measures(loaded, d.measure)
         if pool not in pools:
             left, name = context.room(session, loaded, d.measure)
@@ -475,14 +482,10 @@ def board(session: Session, day: date, *, department: str | None = None) -> dict
             "forfait_eur": eur_json(flat) if flat is not None else None,
             "eligibility": list(findings(loaded, d)),
         })
-    later = [s.day.isoformat() for s in session.exec(
-        select(CommitteeSession).where(CommitteeSession.guichet_id == loaded.id,
-                                       CommitteeSession.day > committee.day,
-                                       CommitteeSession.state == "planned")
-        .order_by(CommitteeSession.day))]  # type: ignore[arg-type]
     return {"date": committee.day.isoformat(), "state": committee.state,
             "moved_from": committee.moved_from.isoformat() if committee.moved_from else None,
-            "agenda": lines, "envelopes": list(pools.values()), "later_sessions": later}
+            "agenda": lines, "envelopes": list(pools.values()),
+            "later_sessions": [later_day.isoformat() for later_day in later]}
 
 
 def next_sessions(session: Session, loaded: context.Loaded, today: date) -> list[dict[str, Any]]:

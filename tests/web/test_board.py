@@ -81,8 +81,12 @@ def test_a_coordinator_runs_the_june_session_from_the_board(june):
     assert done.status_code == 200 and "convoquée" in _text(done.text)
     at(client, 2021, 6, 22, 9)
     command(client, "open")
-    page = _text(client.get(BOARD).text)
+    html = client.get(BOARD).text
+    page = _text(html)
     assert "Enregistrer les décisions" in page and "1 188 000,00 €" in page
+    # a deferral offers the planned sessions after June's, as the defer event judges them
+    offered = set(re.findall(r'<option value="(\d{4}-\d\d-\d\d)"', html))
+    assert offered == {"2021-09-14", "2021-10-19", "2022-02-08"}
     assert "Projet de juin 5" in page and "département 56" in page
     before = cli.digest()
     lines = {a: {"decision": "accept", "amount": "30000", "reason": "Exemplaire"},
