@@ -242,7 +242,8 @@ def may_read(actor: Actor, department: str) -> bool:
     return actor.role == "instructor" and actor.department == department
 
 
-# The guards a page can judge before anything is typed: who acts, and whether the session sits.
-STANDING: frozenset[Guard] = PERMISSIONS | {session_in_progress}
+# The guards a page can judge before anything is typed: who acts, whether the session sits, and
+# whether the dossier is eligible.
+STANDING: frozenset[Guard] = PERMISSIONS | {session_in_progress, eligibility_assessed}
 # The guards that judge the session chosen for a dossier: a page offers the sessions they accept.
 TARGETS: frozenset[Guard] = frozenset({agenda_open, later_open_session})

@@ -65,7 +65,8 @@ def choices(session: Any, loaded: context.Loaded, dossier: Dossier, who: Actor,
 
     Only the guards that need no input, or judge the session, are judged here; the event itself
     judges the rest."""
-    ctx = snapshot(session, loaded, dossier, who, Request(dossier.reference, who.email, now))
+    ctx = snapshot(session, loaded, dossier, who, Request(dossier.reference, who.email, now),
+                   eligibility=findings(loaded, dossier))
     state = DossierState(dossier.state)
     planned = None
     found = []

@@ -23,13 +23,18 @@ URL = "/g/bretagne-2021/dossiers/BZH-2021-0004"
 def filed(site, tmp_path):  # noqa: F811
     """A fourth Bretagne dossier (22) filed in October 2021; the site's clock on 2 November."""
     client, cli = site
-    path = tmp_path / "d4.json"
-    path.write_text(json.dumps(form(applicant={"department": "22", "siren": siren(21_000_104)},
-                                    title="Projet breton 4"), ensure_ascii=False),
-                    encoding="utf-8")
-    cli.ok("dossier", "submit", str(path), "--guichet", "bretagne-2021", now="2021-10-20T10:00")
+    _submit(cli, tmp_path, 4, "Projet breton 4", "2021-10-20T10:00")
     client.app.state.settings.clock = lambda: datetime(2021, 11, 2, 10, tzinfo=PARIS)
     return client, cli
+
+
+def _submit(cli, folder, number: int, title: str, now: str) -> None:
+    """The ``number``-th Bretagne dossier, of the 22, filed on the command line at ``now``."""
+    path = folder / f"d{number}.json"
+    path.write_text(json.dumps(form(applicant={"department": "22",
+                                               "siren": siren(21_000_100 + number)},
+                                    title=title), ensure_ascii=False), encoding="utf-8")
+    cli.ok("dossier", "submit", str(path), "--guichet", "bretagne-2021", now=now)
 
 
 def _form_html(client: TestClient, event: str, url: str = URL) -> str:
@@ -79,6 +84,18 @@ def test_the_schedule_form_offers_the_sessions_whose_agenda_is_open_and_says_whe
     page = client.get(URL).text
     assert "/evenements/schedule" not in page
     assert "Pas maintenant : aucune session prévue ne peut recevoir le dossier maintenant" in page
+
+
+def test_an_ineligible_dossier_shows_why_in_place_of_the_schedule_form(filed, tmp_path):
+    client, cli = filed
+    _submit(cli, tmp_path, 5, "Permis de construire en ligne", "2021-10-21T10:00")
+    url = URL.replace("0004", "0005")
+    login(client, INSTRUCTOR["22"])
+    _post(client, "start_instruction", url)
+    page = client.get(url).text
+    assert "/evenements/schedule" not in page
+    assert ("Pas maintenant : dossier inéligible : exclusion « dématérialisation des "
+            "autorisations d'urbanisme") in _text(page)
 
 
 def test_bad_input_and_refusals_show_on_their_form_keep_what_was_typed_and_write_nothing(filed):
