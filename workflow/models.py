@@ -40,8 +40,8 @@ def table(model: Any) -> Any:
     return model.__table__
 
 
-def _json(nullable: bool = False) -> Any:
-    return Field(sa_column=Column(JSON, nullable=nullable))
+def _json(nullable: bool = False, kind: Any = JSON) -> Any:
+    return Field(sa_column=Column(kind, nullable=nullable))
 
 
 class KeptJSON(TypeDecorator[dict[str, Any]]):
@@ -73,7 +73,7 @@ class Guichet(SQLModel, table=True):
     reference_prefix: str
     timezone: str
     envelope_cents: int
-    settings: dict[str, Any] = Field(sa_column=Column(KeptJSON, nullable=False))
+    settings: dict[str, Any] = _json(kind=KeptJSON)
     loaded_at: datetime = _utc()
 
 
