@@ -73,7 +73,7 @@ def outbox_send(
 
 @outbox_app.command("retry")
 def outbox_retry(message: Annotated[int, typer.Argument(
-        metavar="ID", min=1, max=2**63 - 1, help="Numéro du message (outbox list).")]) -> None:
+        metavar="ID", help="Numéro du message (outbox list).")]) -> None:
     """Remet en file un message abandonné (même Message-ID)."""
     from notifications.outbox import retry
 

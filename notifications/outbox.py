@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
-from workflow.db import UnitOfWork
+from workflow.db import UnitOfWork, by_key
 from workflow.errors import NotFound, Refused
 from workflow.records import Outbox
 
@@ -180,7 +180,7 @@ def retry(engine: Engine, *, message: int, now: datetime, guichet: str | None = 
 
         require_coordinator(by)
     with UnitOfWork(engine, write=True) as uow:
-        row = uow.session.get(Outbox, message)
+        row = by_key(uow.session, Outbox, message)
         if row is None or guichet not in (None, row.guichet_id):
             raise NotFound(f"aucun message n°{message}"
                            + (f" dans le guichet « {guichet} »" if guichet else ""), field="ID")

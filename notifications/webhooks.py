@@ -25,7 +25,7 @@ from sqlmodel import col, select
 
 from notifications import outbox
 from notifications.outbox import RetryPolicy
-from workflow.db import UnitOfWork, insert_new
+from workflow.db import UnitOfWork, by_key, insert_new
 from workflow.errors import NotFound, Refused
 from workflow.records import WebhookDelivery, WebhookGone
 
@@ -187,7 +187,7 @@ def retry(engine: Engine, delivery_id: int, *, now: datetime, guichet: str | Non
     from workflow import context
 
     with UnitOfWork(engine, write=True, guichet=guichet) as uow:
-        row = uow.session.get(WebhookDelivery, delivery_id)
+        row = by_key(uow.session, WebhookDelivery, delivery_id)
         if row is None:
             raise NotFound(f"aucune livraison n° {delivery_id}", field="ID")
         context.in_scope(uow.session, row.guichet_id, f"la livraison n° {delivery_id}")

@@ -36,6 +36,15 @@ def _sqlite_setup(engine: Engine) -> None:
         connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+KEY_RANGE = range(-2**63, 2**63)  # what an integer key column holds, on either engine
+
+
+def by_key(session: Session, model: Any, key: int) -> Any:
+    """The row of ``model`` whose integer key is ``key``, or None: a number someone typed that no
+    key column could hold (``outbox retry 99999999999999999999``) names no row either."""
+    return session.get(model, key) if key in KEY_RANGE else None
+
+
 def _bad_db(why: str) -> Exception:
     from workflow.errors import InvalidInput
 

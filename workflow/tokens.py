@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from workflow import context
 from workflow.clock import shown
+from workflow.db import by_key
 from workflow.errors import InvalidInput, NotFound, PermissionRefused
 from workflow.models import ApiToken
 
@@ -80,7 +81,7 @@ def listing(session: Session, email: str | None) -> list[dict[str, Any]]:
 def revoke(uow: Any, *, token_id: int, email: str | None, now: datetime) -> ApiToken:
     """The token stops working at once; only its person revokes it."""
     address = context.acting_email(email)
-    row = uow.session.get(ApiToken, token_id)
+    row = by_key(uow.session, ApiToken, token_id)
     if row is None:
         raise NotFound(f"aucun jeton n° {token_id}", field="ID")
     if row.email != address:

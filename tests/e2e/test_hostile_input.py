@@ -183,6 +183,9 @@ def test_a_form_with_a_bom_is_read_and_one_not_in_utf8_says_where(cli, tmp_path)
 
 @pytest.mark.parametrize(("args", "named"), [
     (["outbox", "retry", str(2**70)], "ID"),
+    (["outbox", "retry", "--", str(-2**70)], "ID"),
+    (["token", "revoke", "--actor", COORDINATOR, str(2**70)], "ID"),
+    (["webhook", "retry", str(2**63)], "ID"),
     (["--now", "9999-12-31", "budget"], "--now"),
     (["--now", "0001-01-01T10:00", "budget"], "--now"),
     (["report", "monthly", "--month", "9999-12", "--output", "x.csv"], "--month"),

@@ -254,6 +254,7 @@ def test_staff_make_and_revoke_their_tokens_on_a_page_the_secret_shown_once(engi
     done = client.post("/jetons/1/revoquer", data=_csrf(again), follow_redirects=True)
     assert "est révoqué" in done.text
     assert client.get("/api/v1/guichets", headers=headers).status_code == 401
+    assert client.post(f"/jetons/{2**63}/revoquer", data=_csrf(again)).status_code == 404
     login(client, INSTRUCTOR["29"])  # someone else's token: not theirs to revoke
     assert client.post("/jetons/1/revoquer", data=_csrf(client.get("/jetons").text)
                        ).status_code == 409

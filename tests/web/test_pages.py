@@ -347,6 +347,9 @@ def test_the_outbox_page_lists_the_guichets_messages_and_a_coordinator_requeues_
     token = _token(cantal, "/g/cantal-2021/courriels")
     assert cantal.post(f"/g/cantal-2021/courriels/{dead}/relancer",
                        data={"csrf": token}).status_code == 404  # another guichet's message
+    for number in (2**63, -2**63 - 1):  # no key column holds them: no such message either
+        assert cantal.post(f"/g/cantal-2021/courriels/{number}/relancer",
+                           data={"csrf": token}).status_code == 404
     assert "Bretagne" not in cantal.get("/g/cantal-2021/courriels").text
     settings = client.get("/g/bretagne-2021/guichet")
     assert settings.status_code == 200 and "Finistère" in settings.text
