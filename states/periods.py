@@ -18,7 +18,7 @@ class Quarter:
 
     @classmethod
     def parse(cls, text: str) -> Quarter:
-        match = re.fullmatch(r"(\d{4})-Q([1-4])", text.strip())
+        match = re.fullmatch(r"(?!0000)(\d{4})-Q([1-4])", text.strip())  # no year 0 in a calendar
         if not match:
             raise ValueError(f"« {text} » n'est pas un trimestre (forme attendue : 2021-Q4)")
         return cls(int(match[1]), int(match[2]))
@@ -37,4 +37,4 @@ class Quarter:
         return Quarter(self.year, self.number + 1)
 
     def __str__(self) -> str:
-        return f"{self.year}-Q{self.number}"
+        return f"{self.year:04d}-Q{self.number}"

@@ -52,7 +52,12 @@ def test_quarter_after_q4_is_next_years_q1():
     assert Quarter.parse("2021-Q4").next() == Quarter(2022, 1)
 
 
-@pytest.mark.parametrize("text", ["2021-Q5", "2021Q1", "Q1-2021", ""])
+@pytest.mark.parametrize("text", ["2021-Q5", "2021Q1", "Q1-2021", "", "0000-Q1"])
 def test_malformed_periods_are_refused(text):
     with pytest.raises(ValueError):
         Quarter.parse(text)
+
+
+@pytest.mark.parametrize("text", ["0001-Q1", "0999-Q4", "2021-Q3", "9999-Q4"])
+def test_a_quarter_reads_back_as_it_is_written(text):
+    assert str(Quarter.parse(text)) == text and Quarter.parse(str(Quarter.parse(text)))
