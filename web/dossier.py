@@ -19,7 +19,6 @@ from web.access import Db, dossier_of
 from web.app import checked_form, page, redirect, status_of, unit_of_work
 
 router = APIRouter()
-MAX_FILE = 1_000_000  # a revised form or a report is a few kilobytes
 
 
 def _page(request: Request, db: Any, reference: str, status: int = 200,
@@ -46,8 +45,7 @@ async def _upload(request: Request) -> tuple[Any, str] | None:
     """The JSON file posted with a revised form or a report, read as the command line reads one."""
     from starlette.datastructures import UploadFile
 
-    from workflow.errors import InvalidInput
-    from workflow.forms import decoded, parse_json
+    from workflow.forms import MAX_FILE, decoded, parse_json, too_large
 
     sent = (await request.form()).get("file")
     if not isinstance(sent, UploadFile) or not sent.filename:
@@ -57,7 +55,7 @@ async def _upload(request: Request) -> tuple[Any, str] | None:
     finally:
         await sent.close()
     if len(raw) > MAX_FILE:
-        raise InvalidInput(f"fichier trop gros (plus de {MAX_FILE // 1000} ko)", file=sent.filename)
+        raise too_large(sent.filename)
     return parse_json(decoded(raw, sent.filename), sent.filename), sent.filename
 
 

@@ -26,7 +26,7 @@ from workflow import context
 from workflow.db import UnitOfWork
 from workflow.dossiers import file_form, record
 from workflow.errors import InvalidInput, Refused
-from workflow.forms import DossierForm, dossier_form
+from workflow.forms import DossierForm, dossier_form, read_text
 from workflow.models import Dossier
 
 DEFAULT_MAPPING = Path(__file__).resolve().parents[1] / "examples" / "ds-mapping.toml"
@@ -55,8 +55,8 @@ def read_mapping(path: Path | None) -> dict[str, str]:
     if path is None:
         return dict(base)
     try:
-        given = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        given = tomllib.loads(read_text(path))
+    except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(f"correspondance illisible ({exc})", file=str(path)) from None
     unknown = set(given.get("columns", {})) - set(base)
     if unknown:

@@ -246,16 +246,27 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} n'est pas un nombre JSON")
 
 
+MAX_FILE = 1_000_000  # a guichet file, a form or a report people send is a few kilobytes
+
+
+def too_large(file: str) -> InvalidInput:
+    return InvalidInput(f"fichier trop gros (plus de {MAX_FILE // 1000} ko)", file=file)
+
+
 def read_text(path: Path) -> str:
-    """A text file people send: UTF-8 (a BOM is dropped), or a message naming the first bad byte."""
+    """A text file people send: UTF-8 (a BOM is dropped), or a message naming the first bad byte;
+    past MAX_FILE, not read further (``/dev/zero`` is no file to hold in memory)."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE + 1)
     except FileNotFoundError:
         raise InvalidInput("fichier introuvable", file=str(path)) from None
     except IsADirectoryError:
         raise InvalidInput("c'est un dossier, pas un fichier", file=str(path)) from None
     except OSError as exc:
         raise InvalidInput(f"fichier illisible ({exc.strerror or exc})", file=str(path)) from None
+    if len(raw) > MAX_FILE:
+        raise too_large(str(path))
     return decoded(raw, str(path))
 
 

@@ -181,6 +181,17 @@ def test_a_form_with_a_bom_is_read_and_one_not_in_utf8_says_where(cli, tmp_path)
     assert result.code == 2 and "pas en UTF-8 (octet" in result.err
 
 
+@pytest.mark.parametrize("command", [["init"], ["dossier", "submit"]])
+def test_a_file_with_no_end_is_refused_without_being_held_in_memory(cli, tmp_path, command):
+    large = tmp_path / "large.json"
+    large.write_bytes(b" " * 1_000_001)
+    before = cli.digest()
+    for path in ("/dev/zero", str(large)):
+        result = cli(*command, path)
+        assert result.code == 2 and f"{path} : fichier trop gros (plus de 1000 ko)" in result.err
+    assert cli.digest() == before
+
+
 @pytest.mark.parametrize(("args", "named"), [
     (["outbox", "retry", str(2**70)], "ID"),
     (["outbox", "retry", "--", str(-2**70)], "ID"),

@@ -161,6 +161,11 @@ def test_a_mapping_file_reads_a_form_with_other_labels(cli, tmp_path):
     titles = [json.loads(cli.ok("dossier", "show", f"BZH-2021-000{n}", "--json"))["title"]
               for n in (1, 2, 3)]
     assert titles[0] == "Diagnostic numérique de la commune"
+    before = cli.digest()
+    mapping.write_bytes('[columns]\ntitle = "Intitulé du projet"\n'.encode("latin-1"))
+    result = cli("dossier", "import", str(path), "--mapping", str(mapping))
+    assert result.code == 2 and f"{mapping} : le fichier n'est pas en UTF-8" in result.err
+    assert cli.digest() == before
 
 
 @pytest.mark.parametrize(("column", "value", "named"), [

@@ -165,6 +165,9 @@ def test_a_dossier_sent_back_is_resubmitted_with_its_revised_form_as_a_file(file
     broken = client.post(f"{url}/evenements/resubmit", data=fields, files={
         "file": ("revise.json", b"{pas du json", "application/json")})
     assert broken.status_code == 422 and "revise.json" in _text(broken.text)
+    large = client.post(f"{url}/evenements/resubmit", data=fields, files={
+        "file": ("grand.json", b" " * 1_000_001, "application/json")})
+    assert large.status_code == 422 and "grand.json : fichier trop gros" in _text(large.text)
     done = client.post(f"{url}/evenements/resubmit", data=fields, files={
         "file": ("revise.json", json.dumps(revised).encode(), "application/json")})
     assert done.status_code == 200 and "maintenant « déposé »" in _text(done.text)
