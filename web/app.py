@@ -157,7 +157,8 @@ class RequestIdAndHeaders:
                 given = {name.lower() for name, _ in headers}
                 # a route may narrow its own policy
                 headers += [pair for pair in _SECURITY_RAW if pair[0] not in given]
-                headers.append((b"x-request-id", request_id.encode()))
+                if b"x-request-id" not in given:  # an error page names it already
+                    headers.append((b"x-request-id", request_id.encode()))
             await send(message)
 
         await self.app(scope, bounded, with_headers)

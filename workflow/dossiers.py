@@ -24,7 +24,7 @@ from workflow import context, messages
 from workflow.clock import shown
 from workflow.db import UnitOfWork
 from workflow.errors import Conflict, Refused
-from workflow.forms import DossierForm, dossier_form
+from workflow.forms import DossierForm, dossier_form, motivation
 from workflow.models import Audit, CommitteeSession, Dossier, table
 from workflow.records import ReferenceCounter
 
@@ -259,6 +259,7 @@ def conflict(reference: str, seen: int | None, current: int | None = None) -> Co
 
 
 def begin(uow: UnitOfWork, request: Request, *, lock_guichet: bool = False) -> Step:
+    motivation(request.reason)
     loaded, dossier, who = context.for_event(uow.session, request.reference, request.actor,
                                              lock_guichet=lock_guichet)
     seen = request.expected_version

@@ -126,6 +126,16 @@ Email = Annotated[str, BeforeValidator(_email)]
 Phone = Annotated[str, BeforeValidator(_phone)]
 DepartmentCode = Annotated[str, BeforeValidator(_department)]
 Text = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_text)]
+
+
+def motivation(reason: str | None) -> None:
+    """A motivation (--reason) as the owner's email and the minutes will show it: several lines
+    allowed, no control character or direction override (nor a NUL no base can store)."""
+    if reason is not None:
+        try:
+            _text(reason)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), field="--reason") from None
 Line = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_one_line)]
 
 

@@ -41,6 +41,17 @@ def test_an_event_dated_before_the_last_one_is_refused(cli, submitted):
     assert cli.digest() == before
 
 
+@pytest.mark.parametrize("reason", ["Projet abandonné\u202e", "Abandon\x1b[2J", "Abandon\x7f"])
+def test_a_motivation_with_a_control_character_is_bad_input(cli, submitted, reason):
+    before = cli.digest()
+    result = cli("dossier", "withdraw", submitted, "--reason", reason, now="2021-05-10T10:00",
+                 actor=I29)
+    assert result.code == 2 and "--reason : caractère de contrôle" in result.err
+    assert cli.digest() == before
+    cli.ok("dossier", "withdraw", submitted, "--reason", "Projet abandonné\nsur deux lignes",
+           now="2021-05-10T10:00", actor=I29)
+
+
 def test_a_terminal_that_cannot_print_accents_still_tells_the_truth(db_url, tmp_path):
     env = {**os.environ, "COMITE_DATABASE_URL": db_url, "PYTHONIOENCODING": "latin-1"}
     subprocess.run([*COMITE, "init", str(EXAMPLE)], env=env, check=True, capture_output=True)

@@ -128,6 +128,11 @@ def test_an_event_applies_on_the_version_read_and_says_why_when_it_cannot(api):
 
         assert connection.execute(text("SELECT channel FROM audit WHERE event = 'schedule'")
                                   ).scalar_one() == "api"
+    before = _digest(desk)
+    for reason in ("Doublon\u0000", "Doublon\u202e"):  # NUL: no PostgreSQL text holds one
+        hostile = client.post(f"{url}/withdraw", json={"reason": reason}, headers=instructor)
+        assert hostile.status_code == 422 and hostile.json()["champ"] == "--reason"
+    assert _digest(desk) == before
     other = token(INSTRUCTOR["22"])
     assert client.post(f"{url}/withdraw", json={"reason": "x"}, headers=other).status_code == 404
     assert client.post(f"{url}/nope", headers=instructor).status_code == 404

@@ -15,7 +15,7 @@ from tests.web.test_pages import site as site  # noqa: F401  (the fixture)
 
 HOSTILE = ["", "x", "-1", "0", "99999999999999999999", "-99999999999999999999", "2021-13-45",
            "0001-01-01", "9999-12-31", "0001-Q1", "1e400", "NaN", "<b>é</b>", "\u202e", "a" * 3000,
-           "..", "%00"]
+           "..", "%00", "\x00", "a\x00b"]
 # What each part of a URL holds when it is not the one swept: something that exists.
 PLAUSIBLE = {"guichet": "bretagne-2021", "reference": "BZH-2021-0001", "event": "accept",
              "day": "2021-06-22", "command": "close", "kind": "csv", "axis": "departement",

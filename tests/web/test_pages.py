@@ -127,6 +127,9 @@ def test_every_answer_carries_the_security_headers_and_a_safe_cookie(site):
     cookie = answer.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "max-age=43200" in cookie
     assert not re.search(r"<script(?![^>]*\bsrc=)", answer.text)  # no inline script
+    for page in (answer, client.get("/nulle-part")):  # a page, an error page: one id each
+        assert len(page.headers.get_list("x-request-id")) == 1
+        assert len(page.headers.get_list("content-security-policy")) == 1
 
 
 def test_the_site_matches_a_request_against_one_flat_table_of_routes(site):
