@@ -25,7 +25,7 @@ FIELDS = ["amount", "reason", "session", "date", "version", "new_day", "email", 
 LEAVES = {"/deconnexion", "/connexion"}  # they end the login the sweep goes on with
 
 
-def requests(app) -> Iterator[tuple[str, str, dict[str, str]]]:
+def requests(app, plausible: dict[str, str]) -> Iterator[tuple[str, str, dict[str, str]]]:
     """(method, url, form) for every route: each part of its path swept in turn, then its query
     and form fields."""
     for route in app.routes:
@@ -37,25 +37,49 @@ def requests(app) -> Iterator[tuple[str, str, dict[str, str]]]:
             for swept in parts or [None]:
                 for value in HOSTILE:
                     url = path.format(**{name: quote(value, safe="") if name == swept
-                                         else PLAUSIBLE[name] for name in parts})
+                                         else plausible[name] for name in parts})
                     yield method, url, {}
-            url = path.format(**{name: PLAUSIBLE[name] for name in parts})
+            url = path.format(**{name: plausible[name] for name in parts})
             for value in HOSTILE:
                 yield method, url, {name: value for name in FIELDS}
 
 
-def test_no_value_typed_in_a_url_or_a_form_makes_a_server_error(site):  # noqa: F811
-    client, _ = site
-    sweeping = TestClient(client.app, raise_server_exceptions=False)
-    login(sweeping, COORDINATOR)
-    token = _token(sweeping, "/g/bretagne-2021/")
-    broken, swept = [], set()
-    for method, url, form in requests(client.app):
-        swept.add(method)
+def swept(client: TestClient, plausible: dict[str, str]) -> list[tuple[str, str, int]]:
+    """What answered a server error, the person ``client`` logged in as sending everything."""
+    token = _token(client, "/lien")  # a form every visitor gets
+    broken, methods = [], set()
+    for method, url, form in requests(client.app, plausible):
+        methods.add(method)
         if method == "GET":
-            answer = sweeping.get(url, params=form)
+            answer = client.get(url, params=form)
         else:
-            answer = sweeping.post(url, data={"csrf": token, **form}, follow_redirects=False)
+            answer = client.post(url, data={"csrf": token, **form}, follow_redirects=False)
         if answer.status_code >= 500:
             broken.append((method, url[:120], answer.status_code))
-    assert swept == {"GET", "POST"} and not broken, broken
+    assert methods == {"GET", "POST"}
+    return broken
+
+
+def test_no_value_typed_in_a_url_or_a_form_makes_a_server_error(site):  # noqa: F811
+    client, _ = site
+    coordinator = TestClient(client.app, raise_server_exceptions=False)
+    login(coordinator, COORDINATOR)
+    assert swept(coordinator, PLAUSIBLE) == []
+
+
+def test_nor_for_an_owner_holding_the_link_of_a_dossier_in_follow_up(site):  # noqa: F811
+    from sqlmodel import select
+
+    from workflow import links
+    from workflow.db import UnitOfWork
+    from workflow.models import Dossier
+
+    client, _ = site
+    settings = client.app.state.settings
+    with UnitOfWork(settings.engine) as uow:  # the owner's link, as their last email gives it
+        dossier = uow.session.exec(select(Dossier).where(Dossier.state == "follow_up")).first()
+        link = links.token(uow.session, dossier, settings.clock())
+    owner = TestClient(client.app, raise_server_exceptions=False)
+    assert owner.get(f"/lien/{link}").status_code == 200
+    assert swept(owner, {**PLAUSIBLE, "guichet": dossier.guichet_id,
+                         "reference": dossier.reference}) == []
