@@ -126,6 +126,7 @@ Email = Annotated[str, BeforeValidator(_email)]
 Phone = Annotated[str, BeforeValidator(_phone)]
 DepartmentCode = Annotated[str, BeforeValidator(_department)]
 Text = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_text)]
+Line = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_one_line)]
 
 
 def motivation(reason: str | None) -> None:
@@ -136,7 +137,6 @@ def motivation(reason: str | None) -> None:
             _text(reason)
         except ValueError as exc:
             raise InvalidInput(str(exc), field="--reason") from None
-Line = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_one_line)]
 
 
 class _Strict(BaseModel):
