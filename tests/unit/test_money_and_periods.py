@@ -60,4 +60,4 @@ def test_malformed_periods_are_refused(text):
 
 @pytest.mark.parametrize("text", ["0001-Q1", "0999-Q4", "2021-Q3", "9999-Q4"])
 def test_a_quarter_reads_back_as_it_is_written(text):
-    assert str(Quarter.parse(text)) == text and Quarter.parse(str(Quarter.parse(text)))
+    assert str(Quarter.parse(text)) == text

@@ -1,6 +1,6 @@
 """Every route of the site, each part of its URL, its query and its form given values a clumsy or
-hostile person types: a French page with a 4xx status, never a 500. The routes are read from the
-app itself, so a route added later is swept too."""
+hostile person types: whatever the page answers, never a server error (500). The routes are read
+from the app itself, so a route added later is swept too."""
 
 from __future__ import annotations
 
