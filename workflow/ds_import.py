@@ -26,7 +26,7 @@ from workflow import context
 from workflow.db import UnitOfWork
 from workflow.dossiers import file_form, record
 from workflow.errors import InvalidInput, Refused
-from workflow.forms import DossierForm, dossier_form, read_text
+from workflow.forms import DossierForm, dossier_form, motivation, read_text
 from workflow.models import Dossier
 
 DEFAULT_MAPPING = Path(__file__).resolve().parents[1] / "examples" / "ds-mapping.toml"
@@ -253,11 +253,16 @@ def _validate_row(row: Row, mapping: dict[str, str], file: str, loaded: context.
         amount = parse_eur(awarded) if awarded else row.form.requested_eur
     except AmountError as exc:
         raise cells.wrong(mapping["awarded"], str(exc)) from None
+    decided_why = cells.raw("Motivation de la décision") or None
+    try:
+        motivation(decided_why)
+    except InvalidInput as error:
+        raise cells.wrong("Motivation de la décision", error.message.split(" : ", 1)[-1]) from None
     row.history = {
         "filed": cells.instant("Déposé le", loaded.tz),
         "instructed": cells.instant("Passé en instruction le", loaded.tz),
         "decided": cells.instant("Traité le", loaded.tz),
-        "motivation": cells.raw("Motivation de la décision") or None,
+        "motivation": decided_why,
         "instructor": (cells.raw("Instructeurs").split(",")[0].strip() or None),
         "owner": cells.raw("Email"), "awarded": amount,
     }

@@ -129,14 +129,24 @@ Text = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_text
 Line = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_one_line)]
 
 
-def motivation(reason: str | None) -> None:
+# A motivation is read in the owner's email, on the dossier's page and in the minutes: a page or
+# two of text, not a document (a 2 Mo one would make an email and a minutes PDF of 2 Mo each).
+MAX_MOTIVATION = 5000
+
+
+def motivation(reason: str | None, *, field: str = "--reason") -> None:
     """A motivation (--reason) as the owner's email and the minutes will show it: several lines
-    allowed, no control character or direction override (nor a NUL no base can store)."""
-    if reason is not None:
-        try:
-            _text(reason)
-        except ValueError as exc:
-            raise InvalidInput(str(exc), field="--reason") from None
+    allowed, at most ``MAX_MOTIVATION`` characters, no control character or direction override
+    (nor a NUL no base can store)."""
+    if reason is None:
+        return
+    if len(reason) > MAX_MOTIVATION:
+        raise InvalidInput(f"la motivation fait {len(reason)} caractères, au plus "
+                           f"{MAX_MOTIVATION} : la résumer", field=field)
+    try:
+        _text(reason)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field=field) from None
 
 
 class _Strict(BaseModel):

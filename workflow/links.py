@@ -137,7 +137,9 @@ def revoke(uow: Any, reference: str, actor: str | None, now: datetime,
     """Every link of the dossier sent so far stops opening it (coordinators only)."""
     from states.lifecycle import DossierState
     from workflow.dossiers import record
+    from workflow.forms import motivation
 
+    motivation(reason)
     loaded, dossier, who = context.for_event(uow.session, reference, actor)
     context.require_coordinator(who)
     dossier.link_key = secrets.token_urlsafe(12)

@@ -52,6 +52,34 @@ def test_a_motivation_with_a_control_character_is_bad_input(cli, submitted, reas
            now="2021-05-10T10:00", actor=I29)
 
 
+def test_a_motivation_longer_than_two_pages_is_bad_input_and_one_at_the_bound_is_kept(
+        cli, submitted):
+    from workflow.forms import MAX_MOTIVATION
+
+    before = cli.digest()
+    result = cli("dossier", "withdraw", submitted, "--reason", "a" * (MAX_MOTIVATION + 1),
+                 now="2021-05-10T10:00", actor=I29)
+    assert result.code == 2
+    assert f"--reason : la motivation fait {MAX_MOTIVATION + 1} caractères" in result.err
+    assert cli.digest() == before
+    cli.ok("dossier", "withdraw", submitted, "--reason", "a" * MAX_MOTIVATION,
+           now="2021-05-10T10:00", actor=I29)
+    shown = json.loads(cli.ok("dossier", "show", submitted, "--json"))
+    assert shown["history"][-1]["reason"] == "a" * MAX_MOTIVATION
+
+
+def test_revoking_links_checks_its_motivation_as_every_event_does(cli, submitted):
+    before = cli.digest()
+    for reason in ("Fuite\u202e", "b" * 5001):
+        result = cli("dossier", "revoke-links", submitted, "--reason", reason, actor=COORDINATOR)
+        assert result.code == 2 and "--reason : " in result.err, result.err
+    assert cli.digest() == before
+    cli.ok("dossier", "revoke-links", submitted, "--reason", "Lien transféré\npar erreur",
+           actor=COORDINATOR)
+    shown = json.loads(cli.ok("dossier", "show", submitted, "--json"))
+    assert shown["history"][-1]["reason"] == "Lien transféré\npar erreur"
+
+
 def test_a_terminal_that_cannot_print_accents_still_tells_the_truth(db_url, tmp_path):
     env = {**os.environ, "COMITE_DATABASE_URL": db_url, "PYTHONIOENCODING": "latin-1"}
     subprocess.run([*COMITE, "init", str(EXAMPLE)], env=env, check=True, capture_output=True)

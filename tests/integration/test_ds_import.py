@@ -184,6 +184,22 @@ def test_malformed_rows_name_the_row_and_the_column(cli, tmp_path, column, value
     assert cli.digest() == before
 
 
+@pytest.mark.parametrize(("motivation", "named"), [
+    ("Hors champ\u202e", "caractère de contrôle"),
+    ("x" * 5001, "la motivation fait 5001 caractères"),
+])
+def test_a_decision_motivation_the_engine_would_refuse_names_its_row_and_column(
+        cli, tmp_path, motivation, named):
+    header, rows = fixed_rows(drop=("41004",))
+    rows[1].update({"État du dossier": "refuse", "Traité le": "22/06/2021",
+                    "Motivation de la décision": motivation})
+    before = cli.digest()
+    result = imported(cli, write_csv(tmp_path / "ds.csv", header, rows))
+    assert result.code == 2, result.err
+    assert "ligne 3" in result.err and f"« Motivation de la décision » : {named}" in result.err
+    assert cli.digest() == before
+
+
 def test_a_refused_project_filed_again_under_another_ds_number_is_refused(cli, tmp_path):
     header, rows = fixed_rows(drop=("41002", "41003", "41004"))
     rows[0].update({"État du dossier": "refuse", "Traité le": "22/06/2021",
