@@ -6,8 +6,9 @@ command's start).
 """
 
 import json
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -343,14 +344,19 @@ def _command() -> Any:
     return typer.main.get_command(app)
 
 
-def _utf8_arguments(arguments: list[str]) -> None:
-    """Bytes that are not UTF-8 reach Python as lone surrogates: say which argument has them."""
-    for position, argument in enumerate(arguments, start=1):
+def _utf8_arguments(arguments: list[str], environ: Mapping[str, str]) -> None:
+    """Bytes that are not UTF-8 reach Python as lone surrogates: say which argument, or which of
+    comite's environment variables (``COMITE_ACTOR``…), has them."""
+    given = [(f"argument {n}", f"l'argument n°{n}", text)
+             for n, text in enumerate(arguments, start=1)]
+    given += [(name, f"la variable {name}", text) for name, text in sorted(environ.items())
+              if name.startswith("COMITE_")]
+    for field, what, text in given:
         try:
-            argument.encode("utf-8")
+            text.encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise InvalidInput(f"l'argument n°{position} n'est pas du texte UTF-8 valide (octet "
-                               f"{exc.start})", field=f"argument {position}") from None
+            raise InvalidInput(f"{what} n'est pas du texte UTF-8 valide (octet {exc.start})",
+                               field=field) from None
 
 
 def _usage(error: Any) -> None:
@@ -374,7 +380,7 @@ def main() -> None:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     try:
-        _utf8_arguments(sys.argv[1:])
+        _utf8_arguments(sys.argv[1:], os.environ)
         _command()(standalone_mode=False, prog_name="comite")
     except typer.Exit as done:
         sys.exit(done.exit_code)

@@ -11,13 +11,15 @@ un dossier d'un autre territoire : 404 ; sans jeton valable : 401.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
@@ -188,12 +190,51 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+BODY = "corps de la requête"
+
+
+class _DocumentRequest(Request):
+    """A request whose JSON body reads as the command line reads a document
+    (`workflow.forms.parse_json`): UTF-8, numbers with decimals as Decimal, no NaN, no half of a
+    UTF-16 pair, and an error in French naming the line or the field."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_document"):
+            from workflow.forms import decoded, parse_json
+
+            self._document = parse_json(decoded(await self.body(), BODY, what="le corps"), BODY)
+        return self._document
+
+
+def _says_json(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind == "application/json" or kind.endswith("+json")
+
+
+class _DocumentRoute(APIRoute):
+    """An API route whose JSON body is read first, by `_DocumentRequest`: bad JSON is a 422
+    naming where it is wrong, before FastAPI (whose own reading would answer in English)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if self.body_field is None:
+            return handler
+
+        async def read_first(request: Request) -> Response:
+            request = _DocumentRequest(request.scope, request.receive)
+            if _says_json(request):
+                await request.json()
+            return await handler(request)
+
+        return read_first
+
+
 def _router() -> Any:  # noqa: C901  (one route per document of the command line)
     from fastapi import APIRouter
 
     from states.guards import may_read
 
-    router = APIRouter(responses=ERRORS)
+    router = APIRouter(responses=ERRORS, route_class=_DocumentRoute)
 
     @router.get("/guichets", tags=["guichets"], summary="Les guichets où vous avez un rôle")
     def guichets(email: Person, db: Base) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -248,18 +249,60 @@ def read_json(path: Path) -> Any:
     return parse_json(read_text(path), str(path))
 
 
+# What the json module says of a text that is not JSON, in French (its whole list).
+_JSON_SAYS = {
+    "Expecting value": "une valeur est attendue ici",
+    "Expecting property name enclosed in double quotes":
+        "un nom de champ entre guillemets droits (\") est attendu ici",
+    "Expecting ':' delimiter": "« : » attendu ici",
+    "Expecting ',' delimiter": "« , » attendu ici",
+    "Unterminated string starting at": "texte commencé ici et jamais fermé par un guillemet",
+    "Invalid control character at": "caractère de contrôle dans un texte",
+    "Invalid \\escape": "échappement « \\ » inconnu",
+    "Invalid \\uXXXX escape": "échappement « \\u » incomplet (quatre chiffres hexadécimaux)",
+    "Extra data": "du texte après la fin du document",
+}
+
+
 def parse_json(text: str, file: str) -> Any:
-    """The JSON ``text`` of ``file`` (a path, or the name of an uploaded file), as read_json."""
+    """The JSON ``text`` of ``file`` (a path, the name of an uploaded file, an API body), as
+    read_json. JSON may write half of a UTF-16 pair alone (``"\\ud800"``), which is no
+    character: no base stores it and no page shows it, so it is bad input in its field."""
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+        document = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+        where = _lone_surrogate(document, ())
     except json.JSONDecodeError as exc:
-        raise InvalidInput(
-            f"JSON invalide ligne {exc.lineno}, colonne {exc.colno} : {exc.msg}", file=file
-        ) from None
+        raise InvalidInput(f"JSON invalide ligne {exc.lineno}, colonne {exc.colno} : "
+                           f"{_JSON_SAYS.get(exc.msg, exc.msg)}", file=file) from None
     except RecursionError:
         raise InvalidInput("JSON imbriqué trop profondément", file=file) from None
     except ValueError as exc:  # NaN, Infinity, or an integer too long for Python to read
         raise InvalidInput(f"JSON invalide : {exc}", file=file) from None
+    if where is not None:
+        from workflow.validation import field_path
+
+        raise InvalidInput("texte invalide : une moitié de paire UTF-16 seule (\\ud800 à "
+                           "\\udfff) n'est pas un caractère", field=field_path(where), file=file)
+    return document
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(value: Any, at: tuple[int | str, ...]) -> tuple[int | str, ...] | None:
+    """Where the first text holding a lone surrogate is in a parsed JSON document (a field's
+    name holding one: that field), or None."""
+    if isinstance(value, str):
+        return at if _SURROGATE.search(value) else None
+    items = (value.items() if isinstance(value, dict)
+             else enumerate(value) if isinstance(value, list) else ())
+    for key, item in items:
+        if isinstance(key, str) and _SURROGATE.search(key):  # named as written: \ud800
+            return (*at, key.encode("utf-8", "backslashreplace").decode("ascii", "replace"))
+        found = _lone_surrogate(item, (*at, key))
+        if found is not None:
+            return found
+    return None
 
 
 def _no_constant(name: str) -> Any:
@@ -290,12 +333,12 @@ def read_text(path: Path) -> str:
     return decoded(raw, str(path))
 
 
-def decoded(raw: bytes, file: str) -> str:
+def decoded(raw: bytes, file: str, *, what: str = "le fichier") -> str:
     """The bytes of a file people send as text: UTF-8 (a BOM is dropped), or the first bad byte."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"le fichier n'est pas en UTF-8 (octet {exc.start} : "
+        raise InvalidInput(f"{what} n'est pas en UTF-8 (octet {exc.start} : "
                            f"0x{raw[exc.start]:02x})", file=file) from None
 
 

@@ -15,6 +15,7 @@ _MESSAGES = {
     "missing": "champ obligatoire manquant",
     "extra_forbidden": "champ inconnu",
     "string_type": "texte attendu",
+    "string_unicode": "texte invalide (caractère qui n'en est pas un)",
     "int_type": "nombre entier attendu",
     "int_parsing": "nombre entier attendu",
     "int_from_float": "nombre entier attendu",
@@ -57,7 +58,7 @@ def french(error: Any) -> str:
         return f"doit être {signs[kind]} {bound}"
     if kind == "string_too_long":
         return f"trop long (au plus {ctx.get('max_length')} caractères)"
-    return _MESSAGES.get(kind, str(error["msg"]))
+    return _MESSAGES.get(kind, f"valeur refusée ({kind})")  # never pydantic's English
 
 
 def parse(model: type[M], data: Any, *, file: str | None = None, row: int | None = None) -> M:

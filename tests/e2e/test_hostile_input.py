@@ -380,6 +380,16 @@ def test_an_argument_that_is_not_utf8_is_named(cli):
     assert result.code == 2 and "n'est pas du texte UTF-8 valide" in result.err
 
 
+@pytest.mark.parametrize("name", ["COMITE_ACTOR", "COMITE_GUICHET"])
+def test_an_environment_variable_that_is_not_utf8_is_named(cli, submitted, monkeypatch, name):
+    before = cli.digest()
+    monkeypatch.setenv(name, "\udcff@example.org")  # the byte 0xff, as Python reads it
+    result = cli("dossier", "start_instruction", submitted, now="2021-05-10T10:00")
+    assert result.code == 2, result.err
+    assert f"la variable {name} n'est pas du texte UTF-8 valide (octet 0)" in result.err
+    assert cli.digest() == before
+
+
 def test_a_read_only_base_says_so_for_events_and_init(cli, submitted, tmp_path, capsys, monkeypatch):
     from tests.cli import Cli
 

@@ -166,3 +166,43 @@ def test_a_valid_report_is_taken(cli, tmp_path, in_follow_up):
            actor=INSTRUCTOR["29"])
     shown = json.loads(cli.ok("dossier", "show", in_follow_up, "--json"))
     assert shown["reports"][0]["companies"][0]["department"] == "22"
+
+
+def _text_leaves(document, at=""):
+    """The path of every text in ``document``, as an error names it (``contact.email``)."""
+    if isinstance(document, str):
+        yield at
+    items = (document.items() if isinstance(document, dict)
+             else enumerate(document) if isinstance(document, list) else ())
+    for key, value in items:
+        yield from _text_leaves(value, f"{at}[{key}]" if isinstance(key, int)
+                                else f"{at}.{key}" if at else key)
+
+
+def _put(document, path, value):
+    import re
+
+    *parents, leaf = [int(p) if p.isdigit() else p for p in re.findall(r"[^.\[\]]+", path)]
+    for key in parents:
+        document = document[key]
+    document[leaf] = value
+
+
+def test_half_a_character_in_any_text_of_a_file_is_bad_input_on_its_field(cli, tmp_path,
+                                                                         in_follow_up):
+    """JSON may write a lone half of a UTF-16 pair (``\\ud800``); each text of a valid dossier
+    and report in turn holds one, the others left valid."""
+    documents = [("dossier", form(members=["Commune de Test"])), ("report", report())]
+    before = cli.digest()
+    for kind, valid in documents:
+        for field in _text_leaves(valid):
+            changed = json.loads(json.dumps(valid))
+            _put(changed, field, "Texte \ud800")
+            path = tmp_path / f"{kind}.json"
+            path.write_text(json.dumps(changed))  # ASCII: the half is written \ud800
+            command = (["dossier", "submit", str(path)] if kind == "dossier" else
+                       ["dossier", "submit_report", in_follow_up, "--file", str(path)])
+            result = cli(*command, now="2022-01-10T10:00", actor=INSTRUCTOR["29"])
+            assert result.code == 2, (field, result.err)
+            assert f" : {field} : texte invalide : une moitié de paire UTF-16" in result.err
+    assert cli.digest() == before

@@ -3,6 +3,7 @@ If-Match, the same refusals and messages as the command line, on both engines.""
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date, timedelta
 
@@ -284,3 +285,49 @@ def test_a_body_past_the_sites_bound_is_refused_in_french_and_unread(api):
                        headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert page.status_code == 413 and "trop volumineux" in page.text
     assert "X-Request-Id" in page.headers and _digest(desk) == before
+
+
+@pytest.mark.parametrize(("body", "said", "field"), [
+    (b'{"reason": "x"', "JSON invalide ligne 1, colonne 15 : « , » attendu ici", None),
+    (b'{"reason": NaN}', "NaN n'est pas un nombre JSON", None),
+    (b'{"reason": "\\ud800 seul"}', "reason : texte invalide : une moitié de paire UTF-16", "reason"),
+    (b'{"reason": "\xff"}', "le corps n'est pas en UTF-8 (octet 12 : 0xff)", None),
+])
+def test_an_event_body_that_is_not_json_says_where_in_french_and_writes_nothing(
+        api, body, said, field):
+    client, desk, clock, token = api
+    reference = desk.submit()
+    before = _digest(desk)
+    answer = client.post(f"/api/v1/dossiers/{reference}/events/withdraw", content=body,
+                         headers={**token(INSTRUCTOR["29"]), "Content-Type": "application/json"})
+    assert answer.status_code == 422, answer.text
+    assert said in answer.json()["erreur"] and answer.json()["champ"] == field
+    assert _digest(desk) == before
+
+
+def test_a_form_with_half_a_character_is_refused_on_its_field_and_amounts_are_read_exactly(api):
+    client, desk, clock, token = api
+    headers = {**token(INSTRUCTOR["29"]), "Content-Type": "application/json"}
+    before = _digest(desk)
+    for field, changes in (("applicant.siren", {"applicant": {"siren": "\ud800"}}),
+                           ("title", {"title": "Projet \udfff"}),
+                           ("members[0]", {"members": ["\ud800"]})):
+        sent = json.dumps(form(**changes)).encode()  # ASCII: the half is written \ud800
+        answer = client.post("/api/v1/guichets/bretagne-2021/dossiers", content=sent,
+                             headers=headers)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["champ"] == field and "moitié de paire" in answer.json()["erreur"]
+    assert _digest(desk) == before
+    reference = desk.scheduled()
+    desk.held("2021-06-22")
+    clock.now = at("2021-06-22 10:00")
+    # 15000.005 € as a float would be 15000.004999…; read as written, it has a third decimal
+    answer = client.post(f"/api/v1/dossiers/{reference}/events/accept",
+                         content=b'{"amount": 15000.005, "reason": "Projet retenu"}',
+                         headers={**token(COORDINATOR), "Content-Type": "application/json"})
+    assert answer.status_code == 422 and "« 15000.005 »" in answer.json()["erreur"]
+    done = client.post(f"/api/v1/dossiers/{reference}/events/accept",
+                       content=b'{"amount": 15000.50, "reason": "Projet retenu"}',
+                       headers={**token(COORDINATOR), "Content-Type": "application/json"})
+    assert done.status_code == 200, done.text
+    assert done.json()["awarded_eur"] == "15000.50"
