@@ -25,7 +25,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from states.refusal import EventRefused
 from workflow.clock import SystemClock
-from workflow.errors import ComiteError, NotFound, exit_code, message
+from workflow.errors import ComiteError, NotFound, exit_code, said
 
 HERE = Path(__file__).parent
 log = logging.getLogger("comite.web")
@@ -281,12 +281,12 @@ def status_of(error: Exception) -> int:
 
 async def _link_refused(request: Request, error: Exception) -> HTMLResponse:
     """A link that does not open its dossier: why, and how to get a fresh one; nothing done."""
-    return page(request, "link_refused.html.j2", 403, title="Lien refusé", said=message(error))
+    return page(request, "link_refused.html.j2", 403, title="Lien refusé", said=said(error))
 
 
 async def _refusal(request: Request, error: Exception) -> HTMLResponse:
     status = 404 if isinstance(error, NotFound) else status_of(error)
-    return _error_page(request, status, message(error))
+    return _error_page(request, status, said(error))
 
 
 async def _internal(request: Request, error: Exception) -> HTMLResponse:

@@ -97,7 +97,7 @@ def _lines(form: dict[str, str]) -> list[Any]:
 @router.post("/g/{guichet}/sessions/{day}/decisions")
 async def decide(request: Request, guichet: str, day: str) -> Response:
     from workflow import sessions
-    from workflow.errors import ComiteError, message
+    from workflow.errors import ComiteError, said
 
     form = await checked_form(request)
     when = _day(day)
@@ -109,7 +109,8 @@ async def decide(request: Request, guichet: str, day: str) -> Response:
                                    now=request.app.state.settings.clock())
             uow.commit()
     except ComiteError as error:
-        failed = {"said": message(error), "lines": getattr(error, "errors", {}), "values": form}
+        lines = {ref: said(refusal) for ref, refusal in getattr(error, "refusals", {}).items()}
+        failed = {"said": said(error), "lines": lines, "values": form}
         with unit_of_work(request, guichet) as uow:
             return _board(request, uow.session, day, status_of(error), failed)
     request.session["flash"] = (f"{len(done)} décision(s) enregistrée(s) ; les porteurs en "
@@ -162,7 +163,7 @@ def _confirm(request: Request, db: Any, day: str, command: str, status: int = 20
 async def run_command(request: Request, guichet: str, day: str, command: str) -> Response:
     from workflow import sessions
     from workflow.clock import parse_day
-    from workflow.errors import ComiteError, message
+    from workflow.errors import ComiteError, said
 
     form = await checked_form(request)
     if command not in COMMANDS:
@@ -181,7 +182,7 @@ async def run_command(request: Request, guichet: str, day: str, command: str) ->
     except ComiteError as error:
         with unit_of_work(request, guichet) as uow:
             return _confirm(request, uow.session, day, command, status_of(error),
-                            message(error), form)
+                            said(error), form)
     request.session["flash"] = (f"Session du {committee.day:%d/%m/%Y} : "
                                 f"{SESSION_LABELS[committee.state]}.")
     return redirect(f"/g/{guichet}/sessions/{committee.day.isoformat()}")

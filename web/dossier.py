@@ -85,7 +85,7 @@ def _fire(request: Request, guichet: str, reference: str, event: str, form: dict
 @router.post("/g/{guichet}/dossiers/{reference}/evenements/{event}")
 async def fire(request: Request, guichet: str, reference: str, event: str) -> Response:
     from states.refusal import EventRefused
-    from workflow.errors import ComiteError, Conflict, InvalidInput, message
+    from workflow.errors import ComiteError, Conflict, InvalidInput, said
 
     form = await checked_form(request)
     if event not in BY_EVENT:
@@ -95,9 +95,11 @@ async def fire(request: Request, guichet: str, reference: str, event: str) -> Re
     try:
         done = _fire(request, guichet, reference, event, form, await _upload(request), actor.email)
     except (ComiteError, EventRefused) as error:
-        failed = {"event": event, "said": message(error), "values": form,
-                  "field": getattr(error, "field", None) if isinstance(error, InvalidInput)
-                  else None, "conflict": isinstance(error, Conflict)}
+        wrong = error.field if isinstance(error, InvalidInput) else None
+        failed = {"event": event, "said": said(error), "values": form,
+                  # the form's own name of the field (a service may name it as an option)
+                  "field": wrong.removeprefix("--") if wrong else None,
+                  "conflict": isinstance(error, Conflict)}
         with unit_of_work(request, guichet) as uow:  # the dossier as it is now
             return _page(request, uow.session, reference, status_of(error), failed)
     request.session["flash"] = (f"{done.reference} : {BY_EVENT[event].label}, le dossier est "

@@ -44,7 +44,7 @@ def filing_page(request: Request, guichet: str, db: Db) -> Response:
 @router.post("/g/{guichet}/deposer")
 async def file(request: Request, guichet: str) -> Response:
     from workflow import filing
-    from workflow.errors import ComiteError, InvalidInput, message
+    from workflow.errors import ComiteError, InvalidInput, said
 
     # Browsers say the size of a form they post: a larger one is not read at all (without the
     # header, the site's own bound, web.app.MAX_BODY, and the form parser's hold).
@@ -67,7 +67,7 @@ async def file(request: Request, guichet: str) -> Response:
         with unit_of_work(request, guichet) as uow:
             return _form_page(request, uow.session, status_of(error), values=form, rows=rows,
                               errors=error.errors if isinstance(error, InvalidInput) else {},
-                              said=message(error))
+                              said=said(error))
     request.session["filed"] = {"reference": done.reference, "email": done.owner_email}
     return redirect(f"/g/{guichet}/deposer/recu")
 

@@ -5,6 +5,8 @@ Every message is a French sentence for the person at the keyboard.
 
 from __future__ import annotations
 
+import re
+
 from states.refusal import EventRefused
 
 
@@ -107,3 +109,18 @@ def message(error: BaseException) -> str:
         reason = str(getattr(error, "orig", error)).splitlines()[0]
         return f"base de données indisponible ({reason}) : rien n'a été enregistré, réessayer"
     return f"erreur interne ({type(error).__name__}) : rien n'a été enregistré"
+
+
+# What only the command line understands in its messages: an option named in brackets
+# (« (--reason) », « (--session AAAA-MM-JJ) », « (--actor EMAIL ou COMITE_ACTOR) ») and an option
+# leading the message as its field (« --session : »).
+_OPTION_HINT = re.compile(r" \((?:--|COMITE_)[^)]*\)")
+_OPTION_FIELD = re.compile(r"^--[a-z-]+ : ")
+
+
+def said(error: BaseException) -> str:
+    """What a page says of ``error``: the words of `message` without the command line's options;
+    a refusal by the rules' reasons alone, the page showing what is possible now."""
+    reasons = error.reasons if isinstance(error, EventRefused) else []
+    text = " ; ".join(reasons) if reasons else message(error)
+    return _OPTION_FIELD.sub("", _OPTION_HINT.sub("", text))

@@ -112,16 +112,12 @@ def view(session: Session, loaded: context.Loaded, dossier: Dossier,
 def refusal_words(error: Exception, state: str) -> str:
     """Why an owner's action was refused, in their words: not the command line's (no option
     names, no event codes)."""
-    import re
-
     from states.refusal import EventRefused
-    from workflow.errors import Conflict, message
+    from workflow.errors import Conflict, said
 
     if isinstance(error, Conflict):
         return ("le dossier a changé depuis que vous avez ouvert cette page : rechargez-la, "
                 "vérifiez-le, puis recommencez")
-    if isinstance(error, EventRefused):
-        if error.event not in error.allowed and not error.later:
-            return f"cette action n'est plus possible : votre dossier est {SHOWN[S(state)]}"
-        return "; ".join(re.sub(r" \(--[^)]*\)", "", reason) for reason in error.reasons)
-    return message(error)
+    if isinstance(error, EventRefused) and error.event not in error.allowed and not error.later:
+        return f"cette action n'est plus possible : votre dossier est {SHOWN[S(state)]}"
+    return said(error)

@@ -234,10 +234,12 @@ class Line:
 
 
 class AgendaRefused(Refused):
-    """Some lines of a session's decisions were refused: none was applied."""
+    """Some lines of a session's decisions were refused: none was applied. ``refusals`` holds
+    each line's error, for a page to word it its own way (`workflow.errors.said`)."""
 
-    def __init__(self, day: date, errors: dict[str, str]) -> None:
-        self.errors = errors
+    def __init__(self, day: date, refusals: dict[str, BaseException]) -> None:
+        self.refusals = refusals
+        self.errors = errors = {ref: message(error) for ref, error in refusals.items()}
         super().__init__(
             f"session du {day:%d/%m/%Y} : {len(errors)} décision(s) refusée(s), aucune "
             "appliquée ; " + " ; ".join(f"{ref} : {said}" for ref, said in errors.items()))
@@ -263,7 +265,7 @@ def decide(uow: UnitOfWork, *, day: date | None, lines: list[Line], actor: str |
     chosen = [line for line in lines if line.event]
     if not chosen:
         raise InvalidInput("aucune décision saisie", field="decision")
-    errors: dict[str, str] = {}
+    errors: dict[str, BaseException] = {}
     done = []
     for line in chosen:
         try:
@@ -280,7 +282,7 @@ def decide(uow: UnitOfWork, *, day: date | None, lines: list[Line], actor: str |
             with uow.session.begin_nested():
                 done.append(getattr(events, line.event)(uow, asked, **arguments))
         except (ComiteError, EventRefused) as error:
-            errors[line.reference] = message(error)
+            errors[line.reference] = error
     if errors:
         uow.messages.clear()  # nothing of a refused agenda may be sent
         raise AgendaRefused(committee.day, errors)

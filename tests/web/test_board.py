@@ -101,6 +101,8 @@ def test_a_coordinator_runs_the_june_session_from_the_board(june):
     line = shown.split(f"5. {e}")[1]
     assert "dépasse le montant demandé" in line  # the reasons, on their own line
     assert f"déjà lauréat à titre individuel du dossier {a}" in line
+    # in the board's words: no event code, option or list of what the command line may do
+    assert "(accept)" not in line and "--" not in line and "possibles maintenant" not in line
     assert 'value="90000"' in refused.text and "Associer les usagers" in refused.text  # kept
     assert cli.digest() == before  # nothing applied
     lines[e] = {"decision": "refuse", "reason": f"Déjà lauréat avec le dossier {a}"}

@@ -114,6 +114,26 @@ def test_bad_input_and_refusals_show_on_their_form_keep_what_was_typed_and_write
     assert cli.digest() == before
 
 
+@pytest.mark.parametrize(("event", "fields", "said", "status"), [
+    ("withdraw", {"reason": "   "}, "Pas maintenant : le motif du retrait est obligatoire", 409),
+    ("schedule", {"session": ""}, "date de session manquante (AAAA-MM-JJ)", 422),
+    ("schedule", {"session": "2099-01-01"}, "aucune session le 2099-01-01", 422),
+    ("withdraw", {"reason": "Abandon\x1b"}, "caractère de contrôle", 422),
+])
+def test_a_refusal_on_a_page_speaks_of_the_form_not_of_the_command_line(filed, event, fields,
+                                                                         said, status):
+    client, cli = filed
+    login(client, COORDINATOR)
+    _post(client, "start_instruction")
+    answer = _post(client, event, **fields)
+    shown = _text(answer.text)
+    assert answer.status_code == status and said.split(" : ")[-1] in shown
+    # no option of the command line, no event code, no list of what the command line may do
+    assert "--" not in shown and f"({event})" not in shown and "possibles maintenant" not in shown
+    if "session" in fields:  # the error sits on the form's own field
+        assert "fr-select-group--error" in answer.text
+
+
 def test_a_form_read_before_someone_else_acted_is_a_conflict_and_overwrites_nothing(filed):
     client, cli = filed
     login(client, COORDINATOR)
