@@ -98,8 +98,11 @@ async def _error(request: Request, error: ComiteError) -> JSONResponse:
     if isinstance(error, NotFound):
         return _json(404, {"erreur": message(error)})
     if isinstance(error, InvalidInput):
-        return _json(422, {"erreur": message(error), "champ": error.field,
-                           "erreurs": error.errors})
+        # a field the services name as its option (--session) is the body's field (session)
+        return _json(422, {"erreur": message(error).removeprefix("--"),
+                           "champ": error.field.removeprefix("--") if error.field else None,
+                           "erreurs": {name.removeprefix("--"): said
+                                       for name, said in error.errors.items()}})
     if isinstance(error, Conflict):
         current = error.current
         return _json(412, {"erreur": message(error), "version": current},

@@ -132,7 +132,10 @@ def test_an_event_applies_on_the_version_read_and_says_why_when_it_cannot(api):
     before = _digest(desk)
     for reason in ("Doublon\u0000", "Doublon\u202e"):  # NUL: no PostgreSQL text holds one
         hostile = client.post(f"{url}/withdraw", json={"reason": reason}, headers=instructor)
-        assert hostile.status_code == 422 and hostile.json()["champ"] == "--reason"
+        assert hostile.status_code == 422 and hostile.json()["champ"] == "reason"
+        assert hostile.json()["erreur"].startswith("reason : caractère de contrôle")
+    missing = client.post(f"{url}/schedule", json={}, headers=instructor)
+    assert missing.status_code == 422 and missing.json()["champ"] == "session"  # the body's name
     assert _digest(desk) == before
     other = token(INSTRUCTOR["22"])
     assert client.post(f"{url}/withdraw", json={"reason": "x"}, headers=other).status_code == 404
