@@ -111,16 +111,20 @@ def message(error: BaseException) -> str:
     return f"erreur interne ({type(error).__name__}) : rien n'a été enregistré"
 
 
-# What only the command line understands in its messages: an option named in brackets
-# (« (--reason) », « (--session AAAA-MM-JJ) », « (--actor EMAIL ou COMITE_ACTOR) ») and an option
-# leading the message as its field (« --session : »).
-_OPTION_HINT = re.compile(r" \((?:--|COMITE_)[^)]*\)")
-_OPTION_FIELD = re.compile(r"^--[a-z-]+ : ")
+# What only the command line understands in its messages: an option or a command named in
+# brackets (« (--reason) », « (--actor EMAIL ou COMITE_ACTOR) », « (comite dossier show …) »).
+_OPTION_HINT = re.compile(r" \((?:--|COMITE_|comite )[^)]*\)")
 
 
 def said(error: BaseException) -> str:
-    """What a page says of ``error``: the words of `message` without the command line's options;
-    a refusal by the rules' reasons alone, the page showing what is possible now."""
+    """What a page says of ``error``, beside the form it is about: a refusal by the rules'
+    reasons alone (the page shows what is possible now), bad input in a field by that field's
+    own words (the page shows which field), and no option of the command line."""
     reasons = error.reasons if isinstance(error, EventRefused) else []
-    text = " ; ".join(reasons) if reasons else message(error)
-    return _OPTION_FIELD.sub("", _OPTION_HINT.sub("", text))
+    if reasons:
+        text = " ; ".join(reasons)
+    elif isinstance(error, InvalidInput) and error.field and error.file is None:
+        text = error.errors.get(error.field, error.message)
+    else:
+        text = message(error)
+    return _OPTION_HINT.sub("", text)

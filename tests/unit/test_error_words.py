@@ -1,0 +1,32 @@
+"""What a page says of an error (`workflow.errors.said`) beside what the command line prints."""
+
+from __future__ import annotations
+
+from states.lifecycle import DossierState
+from states.refusal import EventRefused
+from workflow.errors import InvalidInput, Refused, message, said
+
+
+def test_a_refusal_reads_as_its_reasons_without_options_or_event_codes():
+    refused = EventRefused("withdraw", DossierState.instruction,
+                           ["le motif du retrait est obligatoire (--reason)"], later=True)
+    assert "(--reason)" in message(refused) and "Actions possibles" in message(refused)
+    assert said(refused) == "le motif du retrait est obligatoire"
+
+
+def test_bad_input_in_a_field_reads_as_that_fields_own_words():
+    wrong = InvalidInput("« 12 € » n'est pas un montant en euros", field="amount")
+    assert message(wrong).startswith("amount : ") and said(wrong) == (
+        "« 12 € » n'est pas un montant en euros")
+    assert said(InvalidInput("date de session manquante (AAAA-MM-JJ)", field="--session")) == (
+        "date de session manquante (AAAA-MM-JJ)")  # a date's format is no option: kept
+
+
+def test_what_names_no_field_keeps_its_words_less_the_command_lines_options():
+    in_a_file = InvalidInput("texte attendu", field="title", file="dossier.json")
+    assert said(in_a_file) == "dossier.json : title : texte attendu"
+    who = InvalidInput("indiquer qui agit (--actor EMAIL ou COMITE_ACTOR)", field="--actor")
+    assert said(who) == "indiquer qui agit"
+    stale = Refused("conflit : relire le dossier (comite dossier show BZH-2021-0001) et "
+                    "recommencer")
+    assert said(stale) == "conflit : relire le dossier et recommencer"
