@@ -229,13 +229,24 @@ def csrf_token(request: Request) -> str:
 
 
 async def checked_form(request: Request) -> dict[str, str]:
-    """The posted form, once its CSRF token is the session's: otherwise 403, nothing done."""
+    """The posted form, once its CSRF token is the session's: otherwise 403, nothing done.
+
+    A field holding a NUL (``%00``), which no base stores in a text, is bad input in that field
+    on every engine, whatever the form (PostgreSQL would refuse it, SQLite would keep it)."""
+    from workflow.errors import InvalidInput
+    from workflow.forms import NUL_REFUSED
+
     form = await request.form()
     given, expected = form.get("csrf"), request.session.get("csrf")
     if not expected or not isinstance(given, str) or not secrets.compare_digest(given, expected):
         raise StarletteHTTPException(403, "jeton de formulaire absent ou périmé : recharger la "
                                           "page et recommencer")
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    for key, value in fields.items():
+        if "\x00" in value or "\x00" in key:
+            raise InvalidInput(f"le champ « {key.replace(chr(0), '')} » : {NUL_REFUSED}",
+                               field=key)
+    return fields
 
 
 def unit_of_work(request: Request, guichet: str | None = None, *, write: bool = False) -> Any:

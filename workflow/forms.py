@@ -266,11 +266,12 @@ _JSON_SAYS = {
 
 def parse_json(text: str, file: str) -> Any:
     """The JSON ``text`` of ``file`` (a path, the name of an uploaded file, an API body), as
-    read_json. JSON may write half of a UTF-16 pair alone (``"\\ud800"``), which is no
-    character: no base stores it and no page shows it, so it is bad input in its field."""
+    read_json. JSON may write a NUL (``"\\u0000"``) or half of a UTF-16 pair alone
+    (``"\\ud800"``, no character at all): no base stores either in a text, so each is bad input
+    in its field, on every engine."""
     try:
         document = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
-        where = _lone_surrogate(document, ())
+        where = _unstorable(document, ())
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"JSON invalide ligne {exc.lineno}, colonne {exc.colno} : "
                            f"{_JSON_SAYS.get(exc.msg, exc.msg)}", file=file) from None
@@ -281,27 +282,34 @@ def parse_json(text: str, file: str) -> Any:
     if where is not None:
         from workflow.validation import field_path
 
-        raise InvalidInput("texte invalide : une moitié de paire UTF-16 seule (\\ud800 à "
-                           "\\udfff) n'est pas un caractère", field=field_path(where), file=file)
+        path, found = where
+        why = (NUL_REFUSED if found == "\x00" else
+               "texte invalide : une moitié de paire UTF-16 seule (\\ud800 à \\udfff) n'est pas "
+               "un caractère")
+        raise InvalidInput(why, field=field_path(path), file=file)
     return document
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+NUL_REFUSED = "caractère NUL (0x00) : aucune base ne l'enregistre dans un texte"
+# What no base stores in a text: NUL, and half of a UTF-16 pair alone.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def _lone_surrogate(value: Any, at: tuple[int | str, ...]) -> tuple[int | str, ...] | None:
-    """Where the first text holding a lone surrogate is in a parsed JSON document (a field's
-    name holding one: that field), or None."""
+def _unstorable(value: Any, at: tuple[int | str, ...]) -> tuple[tuple[int | str, ...], str] | None:
+    """Where the first text no base stores is in a parsed JSON document (a field's name holding
+    it: that field), with the character found; or None."""
     if isinstance(value, str):
-        return at if _SURROGATE.search(value) else None
+        found = _UNSTORABLE.search(value)
+        return (at, found.group()) if found else None
     items = (value.items() if isinstance(value, dict)
              else enumerate(value) if isinstance(value, list) else ())
     for key, item in items:
-        if isinstance(key, str) and _SURROGATE.search(key):  # named as written: \ud800
-            return (*at, key.encode("utf-8", "backslashreplace").decode("ascii", "replace"))
-        found = _lone_surrogate(item, (*at, key))
-        if found is not None:
-            return found
+        if isinstance(key, str) and (bad := _UNSTORABLE.search(key)):  # named as written: \ud800
+            return (*at, key.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+                    .replace("\x00", "\\x00")), bad.group()
+        inside = _unstorable(item, (*at, key))
+        if inside is not None:
+            return inside
     return None
 
 

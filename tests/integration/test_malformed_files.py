@@ -188,21 +188,25 @@ def _put(document, path, value):
     document[leaf] = value
 
 
-def test_half_a_character_in_any_text_of_a_file_is_bad_input_on_its_field(cli, tmp_path,
-                                                                         in_follow_up):
-    """JSON may write a lone half of a UTF-16 pair (``\\ud800``); each text of a valid dossier
-    and report in turn holds one, the others left valid."""
+@pytest.mark.parametrize(("hostile", "said"), [
+    ("Texte \ud800", "texte invalide : une moitié de paire UTF-16"),
+    ("Texte\x00", "caractère NUL (0x00)"),  # PostgreSQL would refuse it, SQLite would keep it
+])
+def test_a_character_no_base_stores_in_any_text_of_a_file_is_bad_input_on_its_field(
+        cli, tmp_path, in_follow_up, hostile, said):
+    """JSON may write a NUL (``\\u0000``) or half of a UTF-16 pair alone (``\\ud800``); each
+    text of a valid dossier and report in turn holds one, the others left valid."""
     documents = [("dossier", form(members=["Commune de Test"])), ("report", report())]
     before = cli.digest()
     for kind, valid in documents:
         for field in _text_leaves(valid):
             changed = json.loads(json.dumps(valid))
-            _put(changed, field, "Texte \ud800")
+            _put(changed, field, hostile)
             path = tmp_path / f"{kind}.json"
-            path.write_text(json.dumps(changed))  # ASCII: the half is written \ud800
+            path.write_text(json.dumps(changed))  # ASCII: written \ud800, \u0000
             command = (["dossier", "submit", str(path)] if kind == "dossier" else
                        ["dossier", "submit_report", in_follow_up, "--file", str(path)])
             result = cli(*command, now="2022-01-10T10:00", actor=INSTRUCTOR["29"])
             assert result.code == 2, (field, result.err)
-            assert f" : {field} : texte invalide : une moitié de paire UTF-16" in result.err
+            assert f" : {field} : {said}" in result.err
     assert cli.digest() == before

@@ -133,7 +133,7 @@ def test_an_event_applies_on_the_version_read_and_says_why_when_it_cannot(api):
     for reason in ("Doublon\u0000", "Doublon\u202e"):  # NUL: no PostgreSQL text holds one
         hostile = client.post(f"{url}/withdraw", json={"reason": reason}, headers=instructor)
         assert hostile.status_code == 422 and hostile.json()["champ"] == "reason"
-        assert hostile.json()["erreur"].startswith("reason : caractère de contrôle")
+        assert "reason : caractère" in hostile.json()["erreur"]
     missing = client.post(f"{url}/schedule", json={}, headers=instructor)
     assert missing.status_code == 422 and missing.json()["champ"] == "session"  # the body's name
     assert _digest(desk) == before
@@ -244,6 +244,7 @@ def test_staff_make_and_revoke_their_tokens_on_a_page_the_secret_shown_once(engi
 
     from tests.web.test_owner import _csrf
     from tests.web.test_pages import login
+    from workflow import tokens
 
     clock = Clock(at("2021-05-10 10:00"))
     client = TestClient(create_app(WebSettings(engine, clock=clock, demo_login=True)))
@@ -260,6 +261,11 @@ def test_staff_make_and_revoke_their_tokens_on_a_page_the_secret_shown_once(engi
     assert "Tableur DDT" in again and secret not in again  # never shown again
     empty = client.post("/jetons", data={**_csrf(again), "name": " "})
     assert empty.status_code == 422 and 'id="name-erreur"' in empty.text
+    before = _digest(desk), desk._read(lambda s: len(tokens.listing(s, COORDINATOR)))
+    for name in ("Tableur\x00DDT", "\x00"):  # SQLite would keep it, PostgreSQL would not
+        nul = client.post("/jetons", data={**_csrf(again), "name": name})
+        assert nul.status_code == 422 and "« name » : caractère NUL (0x00)" in nul.text
+    assert (_digest(desk), desk._read(lambda s: len(tokens.listing(s, COORDINATOR)))) == before
     done = client.post("/jetons/1/revoquer", data=_csrf(again), follow_redirects=True)
     assert "est révoqué" in done.text
     assert client.get("/api/v1/guichets", headers=headers).status_code == 401
