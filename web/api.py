@@ -321,6 +321,11 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
         if rule is None:
             raise HTTPException(404)
         given = fields or {}
+        takes = {"reason", *("document" if need == "file" else need for need in rule.needs)}
+        for name in given:
+            if name not in takes:  # a typo (« motif ») must not pass for a field left out
+                raise InvalidInput(f"champ inconnu pour « {event} » (champs possibles : "
+                                   f"{', '.join(sorted(takes))})", field=name)
         expected = _version(if_match)
         arguments = events.arguments(rule, {k: _text(v) for k, v in given.items()
                                             if k in ("session", "amount", "date")},

@@ -134,6 +134,12 @@ def test_an_event_applies_on_the_version_read_and_says_why_when_it_cannot(api):
         hostile = client.post(f"{url}/withdraw", json={"reason": reason}, headers=instructor)
         assert hostile.status_code == 422 and hostile.json()["champ"] == "reason"
         assert "reason : caractère" in hostile.json()["erreur"]
+    typo = client.post(f"{url}/withdraw", json={"motif": "Doublon"}, headers=instructor)
+    assert typo.status_code == 422 and typo.json()["champ"] == "motif"
+    assert "champs possibles : reason" in typo.json()["erreur"]
+    extra = client.post(f"{url}/withdraw", json={"reason": "Doublon", "amount": "1"},
+                        headers=instructor)
+    assert extra.status_code == 422 and extra.json()["champ"] == "amount"
     missing = client.post(f"{url}/schedule", json={}, headers=instructor)
     assert missing.status_code == 422 and missing.json()["champ"] == "session"  # the body's name
     assert _digest(desk) == before
