@@ -249,6 +249,16 @@ async def checked_form(request: Request) -> dict[str, str]:
     return fields
 
 
+def field_errors(error: Exception) -> dict[str, str]:
+    """Bad input's wrong fields as a form names them (a service may name one as the command
+    line's option: --reason), each with its message; nothing for any other error."""
+    from workflow.errors import InvalidInput
+
+    if not isinstance(error, InvalidInput):
+        return {}
+    return {name.removeprefix("--"): said for name, said in error.errors.items()}
+
+
 def unit_of_work(request: Request, guichet: str | None = None, *, write: bool = False) -> Any:
     from notifications.render import render
     from workflow.db import UnitOfWork

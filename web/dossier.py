@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 
 from states.lifecycle import BY_EVENT, STATE_LABELS
 from web.access import Db, dossier_of
-from web.app import checked_form, page, redirect, status_of, unit_of_work
+from web.app import checked_form, field_errors, page, redirect, status_of, unit_of_work
 
 router = APIRouter()
 
@@ -85,7 +85,7 @@ def _fire(request: Request, guichet: str, reference: str, event: str, form: dict
 @router.post("/g/{guichet}/dossiers/{reference}/evenements/{event}")
 async def fire(request: Request, guichet: str, reference: str, event: str) -> Response:
     from states.refusal import EventRefused
-    from workflow.errors import ComiteError, Conflict, InvalidInput, said
+    from workflow.errors import ComiteError, Conflict, said
 
     form = await checked_form(request)
     if event not in BY_EVENT:
@@ -95,10 +95,8 @@ async def fire(request: Request, guichet: str, reference: str, event: str) -> Re
     try:
         done = _fire(request, guichet, reference, event, form, await _upload(request), actor.email)
     except (ComiteError, EventRefused) as error:
-        wrong = error.field if isinstance(error, InvalidInput) else None
         failed = {"event": event, "said": said(error), "values": form,
-                  # the form's own name of the field (a service may name it as an option)
-                  "field": wrong.removeprefix("--") if wrong else None,
+                  "field": next(iter(field_errors(error)), None),
                   "conflict": isinstance(error, Conflict)}
         with unit_of_work(request, guichet) as uow:  # the dossier as it is now
             return _page(request, uow.session, reference, status_of(error), failed)

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
 from web.access import Db
-from web.app import checked_form, page, redirect, status_of, unit_of_work
+from web.app import checked_form, field_errors, page, redirect, status_of, unit_of_work
 from web.owner import KINDS, STAGES, dossier_data
 from workflow.forms import MEASURES
 
@@ -44,7 +44,7 @@ def filing_page(request: Request, guichet: str, db: Db) -> Response:
 @router.post("/g/{guichet}/deposer")
 async def file(request: Request, guichet: str) -> Response:
     from workflow import filing
-    from workflow.errors import ComiteError, InvalidInput, said
+    from workflow.errors import ComiteError, said
 
     # Browsers say the size of a form they post: a larger one is not read at all (without the
     # header, the site's own bound, web.app.MAX_BODY, and the form parser's hold).
@@ -66,7 +66,7 @@ async def file(request: Request, guichet: str) -> Response:
     except ComiteError as error:
         with unit_of_work(request, guichet) as uow:
             return _form_page(request, uow.session, status_of(error), values=form, rows=rows,
-                              errors=error.errors if isinstance(error, InvalidInput) else {},
+                              errors=field_errors(error),
                               said=said(error))
     request.session["filed"] = {"reference": done.reference, "email": done.owner_email}
     return redirect(f"/g/{guichet}/deposer/recu")

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from web.access import Db
-from web.app import checked_form, page, redirect, status_of, unit_of_work
+from web.app import checked_form, field_errors, page, redirect, status_of, unit_of_work
 from workflow.forms import MEASURES
 
 router = APIRouter()
@@ -176,7 +176,7 @@ def _act(request: Request, guichet: str, opened: Any, event: str, form: dict[str
 async def _post(request: Request, guichet: str, reference: str, event: str, name: str,
                 data: Any = None) -> Response:
     from states.refusal import EventRefused
-    from workflow.errors import ComiteError, InvalidInput
+    from workflow.errors import ComiteError
     from workflow.owner import refusal_words
 
     form = await checked_form(request)
@@ -191,7 +191,7 @@ async def _post(request: Request, guichet: str, reference: str, event: str, name
     try:
         done = _act(request, guichet, opened, event, form, **arguments)
     except (ComiteError, EventRefused) as error:
-        errors = error.errors if isinstance(error, InvalidInput) else {}
+        errors = field_errors(error)
         with unit_of_work(request, guichet) as uow:  # the dossier as it is now, what was typed
             opened = _opened(request, uow.session, guichet, reference)
             said = refusal_words(error, opened.dossier.state)
