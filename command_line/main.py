@@ -7,6 +7,7 @@ command's start).
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -359,11 +360,23 @@ def _utf8_arguments(arguments: list[str], environ: Mapping[str, str]) -> None:
                                field=field) from None
 
 
+# What a message may quote of what someone typed but a terminal must not receive as such: control
+# characters (an ESC sequence clears the screen), and the marks that reorder a line's text.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e"
+                          "\u2066-\u2069]")
+
+
+def _printable(text: str) -> str:
+    """``text`` with each such character written as its escape (``\\x1b``, ``\\u202e``)."""
+    return _UNPRINTABLE.sub(lambda found: found.group().encode("unicode_escape").decode("ascii"),
+                            text)
+
+
 def _usage(error: Any) -> None:
     """A usage error of Click or Typer, in French, on one line (or the help it stands for)."""
     from command_line.french import french
 
-    text = french(error.format_message())
+    text = _printable(french(error.format_message()))
     if type(error).__name__ == "NoArgsIsHelpError":  # the help itself
         typer.echo(text, err=True)
     else:
@@ -396,5 +409,5 @@ def main() -> None:
         if hasattr(error, "format_message") and hasattr(error, "exit_code"):  # usage errors
             _usage(error)
             sys.exit(2)
-        typer.echo(f"comite : {message(error)}", err=True)
+        typer.echo(f"comite : {_printable(message(error))}", err=True)
         sys.exit(exit_code(error))

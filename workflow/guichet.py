@@ -14,10 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from states.eligibility import Exclusion, Forfait
 from workflow.errors import InvalidInput
-from workflow.forms import Cents, DepartmentCode, Email, Line
+from workflow.forms import Cents, DepartmentCode, Email, Line, Text
 
 Day = date  # a field below is named `date`
 Positive = Annotated[Cents, Field(gt=0)]
+# A host's name or address as a Message-ID or a connection takes it: no space, no line break.
+Host = Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]+$", max_length=253)]
 
 
 class _Strict(BaseModel):
@@ -29,7 +31,7 @@ class Settings(_Strict):
     name: Line
     reference_prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,6}$")]
     region: Line
-    timezone: str = "Europe/Paris"
+    timezone: Line = "Europe/Paris"
     envelope_eur: Positive
     envelopes: dict[str, Positive] = {}
     funding_cap: Annotated[Decimal, Field(gt=0, le=1)] = Decimal("1")
@@ -39,8 +41,8 @@ class Settings(_Strict):
         Literal["commune", "epci", "departement", "region", "groupement", "syndicat", "other"]
     ] = ["commune", "epci", "departement", "region", "groupement", "syndicat", "other"]
     agenda_closes_days_before: Annotated[int, Field(ge=0, le=90)] = 7
-    mail_domain: str = "comite.example.org"
-    templates: str | None = None  # a folder of templates that replace the default ones
+    mail_domain: Host = "comite.example.org"  # the right side of every Message-ID
+    templates: Line | None = None  # a folder of templates that replace the default ones
     # The days a form, a report or a signature may name: by default from three years before the
     # results deadline's year to three years after it.
     first_day: Day | None = None
@@ -51,7 +53,7 @@ class Settings(_Strict):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name no file can have
             raise ValueError(f"fuseau horaire inconnu « {value} »") from None
         return value
 
@@ -86,7 +88,7 @@ class DecisionSettings(_Strict):
 
     authority: Line = "le préfet"  # whom a recours gracieux is addressed to
     tribunal: Line = "le tribunal administratif territorialement compétent"
-    appeal: str | None = None  # the whole « voies et délais de recours » text, replacing ours
+    appeal: Text | None = None  # the whole « voies et délais de recours » text, replacing ours
     resubmit_within_days: Annotated[int, Field(ge=1, le=365)] | None = None
 
     def appeal_text(self) -> str:
@@ -109,7 +111,7 @@ def _to(someone: str) -> str:
 class AgreementSettings(_Strict):
     """The financial agreement sent to a laureate."""
 
-    template: str | None = None  # a Jinja2 file beside the guichet file, attached to the email
+    template: Line | None = None  # a Jinja2 file beside the guichet file, attached to the email
     return_to: Line | None = None  # where the signed agreement goes (else the prefecture's address)
 
 
@@ -199,13 +201,13 @@ class CalendarSettings(_Strict):
 
 
 class SmtpSettings(_Strict):
-    host: str = "127.0.0.1"
+    host: Host = "127.0.0.1"
     port: Annotated[int, Field(gt=0, lt=65536)] = 25
     starttls: bool = False
     tls: bool = False
-    username: str | None = None
+    username: Line | None = None
     mail_from: str = "comite <comite@example.org>"
-    ca_file: str | None = None  # the relay's certificate authority, if not a public one
+    ca_file: Line | None = None  # the relay's certificate authority, if not a public one
 
     @field_validator("mail_from")
     @classmethod
@@ -287,13 +289,20 @@ class GuichetFile(_Strict):
                     field=f"staff[{index}].department", file=file,
                 )
         template = self.agreement.template
-        if template is not None and file is not None and not (Path(file).parent / template).is_file():
+        if template is not None and file is not None and not _is_file(Path(file).parent / template):
             raise InvalidInput(f"gabarit de convention introuvable à côté du fichier ({template})",
                                field="agreement.template", file=file)
         for measure in self.guichet.envelopes:
             if measure not in self.guichet.measures:
                 raise InvalidInput(f"mesure {measure} non ouverte au guichet",
                                    field=f"guichet.envelopes.{measure}", file=file)
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the system is no file either
+        return False
 
 
 def _first_repeat(values: list[Any]) -> int | None:

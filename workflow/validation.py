@@ -56,6 +56,8 @@ def french(error: Any) -> str:
                  "less_than": "<"}
         bound = next(iter(ctx.values()), "")
         return f"doit être {signs[kind]} {bound}"
+    if kind == "string_pattern_mismatch":
+        return f"« {error.get('input')} » n'a pas la forme attendue"
     if kind == "string_too_long":
         return f"trop long (au plus {ctx.get('max_length')} caractères)"
     return _MESSAGES.get(kind, f"valeur refusée ({kind})")  # never pydantic's English

@@ -257,6 +257,17 @@ def test_numbers_and_dates_the_engine_cannot_hold_are_bad_input(cli, args, named
     ('"3d" = "100000"', '"3d" = "0"', "guichet.envelopes.3d"),
     ('code = "56"', 'code = "22"', "departments[3].code"),
     ('email = "membre.tilab@example.org"', 'email = "Membre.DINUM@example.org"', "staff[7].email"),
+    # what goes into headers, a connection or every decision email: one clean line, or text
+    ('mail_domain = "comite.example.org"', 'mail_domain = "x.example.org\\r\\nBcc: y"',
+     "guichet.mail_domain"),
+    ('host = "127.0.0.1"', 'host = "127.0.0.1\\u0000"', "smtp.host"),
+    ('host = "127.0.0.1"', 'host = "127.0.0.1"\nusername = "relais\\u001b"', "smtp.username"),
+    ('resubmit_within_days = 60', 'appeal = "Recours\\u202e possible"', "decisions.appeal"),
+    ('template = "convention.html.j2"', 'template = "convention\\u0000.html.j2"',
+     "agreement.template"),
+    # names no file can have: refused, not an error of the system
+    ('template = "convention.html.j2"', f'template = "{"c" * 290}.j2"', "agreement.template"),
+    ('timezone = "Europe/Paris"', f'timezone = "{"x" * 290}"', "guichet.timezone"),
 ])
 def test_a_guichet_file_is_checked_before_anything_is_written(cli, tmp_path, old, new, named):
     import shutil
@@ -269,6 +280,7 @@ def test_a_guichet_file_is_checked_before_anything_is_written(cli, tmp_path, old
     before = cli.digest()
     result = cli("init", str(path))
     assert result.code == 2 and named in result.err, result.err
+    assert "erreur interne" not in result.err and "pattern" not in result.err
     assert cli.digest() == before
 
 
@@ -373,6 +385,14 @@ def test_a_db_that_names_no_usable_base_is_bad_usage(tmp_path, capsys, monkeypat
     (tmp_path / "truncated.db").write_bytes(whole.read_bytes()[:6000])
     result = Cli(url.format(tmp=tmp_path), capsys, monkeypatch)("budget")
     assert result.code == 2 and "--db" in result.err and said in result.err, result.err
+
+
+def test_what_a_message_quotes_reaches_the_terminal_as_escapes_not_as_controls(cli):
+    for args in (["dossier", "show", "BZH-2021-\x1b[2J"], ["--now", "2021\x1b[2J", "budget"],
+                 ["dossier", "list", "--state", "\u202eperdu"]):
+        result = cli(*args)
+        assert result.code == 2 and "\x1b" not in result.err and "\u202e" not in result.err
+        assert "\\x1b[2J" in result.err or "\\u202e" in result.err, result.err
 
 
 def test_an_argument_that_is_not_utf8_is_named(cli):
