@@ -29,10 +29,14 @@ class FixedClock:
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 
 
+class OutOfYears(ValueError):
+    """A real day, but one the engine cannot work with: the message says the bounds."""
+
+
 def within_years(day: date) -> date:
-    """``day`` if the engine can work with it, else ValueError saying the bounds."""
+    """``day`` if the engine can work with it, else OutOfYears saying the bounds."""
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValueError(f"date hors des années possibles ({day.isoformat()} : de "
+        raise OutOfYears(f"date hors des années possibles ({day.isoformat()} : de "
                          f"{FIRST_DAY.year} à {LAST_DAY.year})")
     return day
 

@@ -23,6 +23,7 @@ from states.eligibility import normalise
 from states.lifecycle import DossierState
 from states.money import AmountError, parse_eur
 from workflow import context
+from workflow.clock import OutOfYears, within_years
 from workflow.db import UnitOfWork
 from workflow.dossiers import file_form, record
 from workflow.errors import InvalidInput, Refused
@@ -142,6 +143,7 @@ def lenient_instant(text: str, tz: str) -> datetime | None:
         value = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0))
     else:
         value = datetime.fromisoformat(re.sub(r"\s([+-]\d{2})(\d{2})$", r"\1:\2", text))
+    within_years(value.date())  # 0001-01-01 in Paris is no instant in UTC
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(tz))
     return value.astimezone(UTC)
@@ -182,6 +184,8 @@ class _Cells:
     def instant(self, label: str, tz: str) -> datetime | None:
         try:
             return lenient_instant(self.raw(label), tz)
+        except OutOfYears as exc:
+            raise self.wrong(label, str(exc)) from None
         except ValueError:
             raise self.wrong(label, f"date illisible « {self.raw(label)} »") from None
 

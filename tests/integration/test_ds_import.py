@@ -174,6 +174,9 @@ def test_a_mapping_file_reads_a_form_with_other_labels(cli, tmp_path):
     ("ID", "", "numéro de dossier manquant"),
     ("État du dossier", "perdu", "« État du dossier » : état inconnu"),
     ("Téléphone", "12", "« Téléphone (contact.phone) »"),
+    # a real day, but none the engine works with (0001-01-01 in Paris is no instant in UTC)
+    ("Déposé le", "0001-01-01", "« Déposé le » : date hors des années possibles"),
+    ("Passé en instruction le", "0001-01-01", "« Passé en instruction le » : date hors des"),
 ])
 def test_malformed_rows_name_the_row_and_the_column(cli, tmp_path, column, value, named):
     header, rows = fixed_rows(drop=("41004",))
