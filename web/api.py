@@ -27,7 +27,7 @@ from notifications.outbox import STATUS_LABELS
 from states.lifecycle import DossierState
 from states.refusal import EventRefused
 from web.access import member_of
-from web.app import ClosesReads, include_flat, reads
+from web.app import ClosesReads, field_errors, include_flat, reads
 from workflow.errors import ComiteError, Conflict, InvalidInput, NotFound, message
 
 LOG = logging.getLogger("comite.api")
@@ -101,8 +101,7 @@ async def _error(request: Request, error: ComiteError) -> JSONResponse:
         # a field the services name as its option (--session) is the body's field (session)
         return _json(422, {"erreur": message(error).removeprefix("--"),
                            "champ": error.field.removeprefix("--") if error.field else None,
-                           "erreurs": {name.removeprefix("--"): said
-                                       for name, said in error.errors.items()}})
+                           "erreurs": field_errors(error)})
     if isinstance(error, Conflict):
         current = error.current
         return _json(412, {"erreur": message(error), "version": current},
