@@ -1,24 +1,18 @@
-"""Who is asking, in which guichet: the dependencies every staff route starts with."""
+"""Who is asking, in which guichet: what every staff route starts with.
+
+A route reads through `web.app.reads(request, guichet)`, called in its body rather than declared
+as a FastAPI dependency: the dependency machinery costs about 0.1 ms a request, measured on a
+route that does nothing else: as much as the dossier page's first read."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Request
 from starlette.exceptions import HTTPException
 
 from states.guards import Actor
-from web.app import logged_in, reads
-
-
-async def _session(request: Request) -> Any:
-    """The request's read-only unit of work (`web.app.reads`), scoped to the guichet its URL
-    names (the path's ``guichet``; never a query parameter), opened on the event loop: no
-    thread hop."""
-    return reads(request, request.path_params.get("guichet"))
-
-
-Db = Annotated[Any, Depends(_session)]
+from web.app import logged_in
 
 
 def person(request: Request) -> str:

@@ -17,8 +17,8 @@ from starlette.exceptions import HTTPException
 from states.guards import territory
 from states.lifecycle import BY_EVENT, STATE_LABELS
 from states.sessions import SESSION_LABELS, SessionState, allowed_session_commands
-from web.access import Db, member
-from web.app import checked_form, page, redirect, status_of, unit_of_work
+from web.access import member
+from web.app import checked_form, page, reads, redirect, status_of, unit_of_work
 from workflow.sessions import DECISIONS
 
 router = APIRouter()
@@ -49,9 +49,10 @@ def _day(text: str) -> date:
 
 
 @router.get("/g/{guichet}/sessions", response_class=HTMLResponse)
-def sessions(request: Request, guichet: str, db: Db) -> Response:
+def sessions(request: Request, guichet: str) -> Response:
     from workflow import views
 
+    db = reads(request, guichet)
     loaded, actor = member(request, db)
     return page(request, "sessions.html.j2", guichet=loaded.row, actor=actor, rows=[
         {**s, "label": SESSION_LABELS[s["state"]]} for s in views.session_list(db, loaded)])
@@ -74,7 +75,8 @@ def _board(request: Request, db: Any, day: str, status: int = 200,
 
 
 @router.get("/g/{guichet}/sessions/{day}", response_class=HTMLResponse)
-def session_board(request: Request, guichet: str, day: str, db: Db) -> Response:
+def session_board(request: Request, guichet: str, day: str) -> Response:
+    db = reads(request, guichet)
     return _board(request, db, day)
 
 
@@ -119,10 +121,11 @@ async def decide(request: Request, guichet: str, day: str) -> Response:
 
 
 @router.get("/g/{guichet}/sessions/{day}/proces-verbal.{kind}")
-def minutes(request: Request, guichet: str, day: str, kind: str, db: Db) -> Response:
+def minutes(request: Request, guichet: str, day: str, kind: str) -> Response:
     """The minutes, frozen at the close (a draft, marked so, before)."""
     from reports import minutes as printed
 
+    db = reads(request, guichet)
     if kind not in ("html", "pdf"):
         raise HTTPException(404)
     _, actor = member(request, db)
@@ -141,7 +144,8 @@ def minutes(request: Request, guichet: str, day: str, kind: str, db: Db) -> Resp
 
 
 @router.get("/g/{guichet}/sessions/{day}/{command}", response_class=HTMLResponse)
-def confirm(request: Request, guichet: str, day: str, command: str, db: Db) -> Response:
+def confirm(request: Request, guichet: str, day: str, command: str) -> Response:
+    db = reads(request, guichet)
     if command not in COMMANDS:
         raise HTTPException(404)
     return _confirm(request, db, day, command)

@@ -15,8 +15,8 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
 from states.lifecycle import BY_EVENT, STATE_LABELS
-from web.access import Db, dossier_of
-from web.app import checked_form, field_errors, page, redirect, status_of, unit_of_work
+from web.access import dossier_of
+from web.app import checked_form, field_errors, page, reads, redirect, status_of, unit_of_work
 
 router = APIRouter()
 
@@ -28,16 +28,19 @@ def _page(request: Request, db: Any, reference: str, status: int = 200,
 
     loaded, found, actor = dossier_of(request, db, reference)
     document = views.dossier_document(db, loaded, found)
-    offered = events.choices(db, loaded, found, actor, request.app.state.settings.clock())
+    assessed = views.assessment(loaded, found)
+    offered = events.choices(db, loaded, found, actor, request.app.state.settings.clock(),
+                             eligibility=tuple(assessed["eligibility"]))
     return page(request, "dossier.html.j2", status, guichet=loaded.row, actor=actor,
-                dossier=document, assessment=views.assessment(loaded, found),
+                dossier=document, assessment=assessed,
                 states=STATE_LABELS, choices=offered, failed=failed or {},
                 messages=[{**m, "label": STATUS_LABELS[m["status"]]} for m in views.outbox(
                     db, loaded, reference=document["reference"], recipient=document["owner"])])
 
 
 @router.get("/g/{guichet}/dossiers/{reference}", response_class=HTMLResponse)
-def dossier(request: Request, guichet: str, reference: str, db: Db) -> Response:
+def dossier(request: Request, guichet: str, reference: str) -> Response:
+    db = reads(request, guichet)
     return _page(request, db, reference)
 
 

@@ -10,8 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
-from web.access import Db
-from web.app import checked_form, field_errors, page, redirect, status_of, unit_of_work
+from web.app import checked_form, field_errors, page, reads, redirect, status_of, unit_of_work
 from web.owner import KINDS, STAGES, dossier_data
 from workflow.forms import MEASURES
 
@@ -37,7 +36,8 @@ def _form_page(request: Request, db: Any, status: int = 200, **extra: Any) -> HT
 
 
 @router.get("/g/{guichet}/deposer", response_class=HTMLResponse)
-def filing_page(request: Request, guichet: str, db: Db) -> Response:
+def filing_page(request: Request, guichet: str) -> Response:
+    db = reads(request, guichet)
     return _form_page(request, db)
 
 
@@ -73,9 +73,10 @@ async def file(request: Request, guichet: str) -> Response:
 
 
 @router.get("/g/{guichet}/deposer/recu", response_class=HTMLResponse)
-def receipt(request: Request, guichet: str, db: Db) -> Response:
+def receipt(request: Request, guichet: str) -> Response:
     from workflow import context
 
+    db = reads(request, guichet)
     filed = request.session.get("filed")
     if not filed:
         return redirect(f"/g/{guichet}/deposer")

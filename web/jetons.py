@@ -6,16 +6,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from web.access import Db, person
-from web.app import checked_form, page, redirect, status_of, unit_of_work
+from web.access import person
+from web.app import checked_form, page, reads, redirect, status_of, unit_of_work
 
 router = APIRouter()
 
 
 @router.get("/jetons", response_class=HTMLResponse)
-def tokens_page(request: Request, db: Db) -> Response:
+def tokens_page(request: Request) -> Response:
     from workflow import tokens
 
+    db = reads(request)
     return page(request, "jetons.html.j2", title="Vos jetons d'API",
                 rows=tokens.listing(db, person(request)), made=None, values={}, errors={})
 

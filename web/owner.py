@@ -13,8 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from web.access import Db
-from web.app import checked_form, field_errors, page, redirect, status_of, unit_of_work
+from web.app import checked_form, field_errors, page, reads, redirect, status_of, unit_of_work
 from workflow.forms import MEASURES
 
 router = APIRouter()
@@ -30,9 +29,10 @@ def _now(request: Request) -> Any:
 
 
 @router.get("/lien/{token}")
-def open_link(request: Request, token: str, db: Db) -> Response:
+def open_link(request: Request, token: str) -> Response:
     from workflow import links
 
+    db = reads(request)
     opened = links.opened(db, token, _now(request))
     kept = {k: v for k, v in request.session.get("liens", {}).items()
             if k != opened.dossier.reference}
@@ -66,24 +66,28 @@ def _owner_page(request: Request, db: Any, opened: Any, name: str = "owner.html.
 
 
 @router.get("/g/{guichet}/porteur/{reference}", response_class=HTMLResponse)
-def owner_page(request: Request, guichet: str, reference: str, db: Db) -> Response:
+def owner_page(request: Request, guichet: str, reference: str) -> Response:
+    db = reads(request, guichet)
     return _owner_page(request, db, _opened(request, db, guichet, reference))
 
 
 @router.get("/g/{guichet}/porteur/{reference}/retrait", response_class=HTMLResponse)
-def withdraw_page(request: Request, guichet: str, reference: str, db: Db) -> Response:
+def withdraw_page(request: Request, guichet: str, reference: str) -> Response:
+    db = reads(request, guichet)
     return _owner_page(request, db, _opened(request, db, guichet, reference),
                        "owner_withdraw.html.j2", values={}, errors={})
 
 
 @router.get("/g/{guichet}/porteur/{reference}/rapport", response_class=HTMLResponse)
-def report_page(request: Request, guichet: str, reference: str, db: Db) -> Response:
+def report_page(request: Request, guichet: str, reference: str) -> Response:
+    db = reads(request, guichet)
     return _owner_page(request, db, _opened(request, db, guichet, reference),
                        "owner_report.html.j2", values={}, errors={}, rows=2)
 
 
 @router.get("/g/{guichet}/porteur/{reference}/revision", response_class=HTMLResponse)
-def revision_page(request: Request, guichet: str, reference: str, db: Db) -> Response:
+def revision_page(request: Request, guichet: str, reference: str) -> Response:
+    db = reads(request, guichet)
     opened = _opened(request, db, guichet, reference)
     return _owner_page(request, db, opened, "owner_revision.html.j2",
                        values=_flat(_in_euros(opened.dossier.form)), errors={},

@@ -17,17 +17,18 @@ from starlette.exceptions import HTTPException
 from states.guards import ROLE_LABELS, Actor, territory
 from states.lifecycle import STATE_LABELS
 from states.sessions import SESSION_LABELS
-from web.access import Db, member
-from web.app import checked_form, log_in, logged_in, page, redirect
+from web.access import member
+from web.app import checked_form, log_in, logged_in, page, reads, redirect
 
 router = APIRouter()
 PER_PAGE = 50
 
 
 @router.get("/connexion", response_class=HTMLResponse)
-def login_page(request: Request, db: Db) -> Response:
+def login_page(request: Request) -> Response:
     from workflow import views
 
+    db = reads(request)
     if request.app.state.settings.demo_login:
         return page(request, "login.html.j2", staff=[
             {**person, "role": ROLE_LABELS[person["role"]]} for person in views.every_staff(db)])
@@ -59,9 +60,10 @@ async def logout(request: Request) -> Response:
 
 
 @router.get("/", response_class=HTMLResponse, name="home")
-def home(request: Request, db: Db) -> Response:
+def home(request: Request) -> Response:
     from workflow import context
 
+    db = reads(request)
     email = logged_in(request)
     if not email:
         return redirect("/connexion")
@@ -75,11 +77,12 @@ def home(request: Request, db: Db) -> Response:
 
 
 @router.get("/g/{guichet}/", response_class=HTMLResponse)
-def dashboard(request: Request, guichet: str, db: Db) -> Response:
+def dashboard(request: Request, guichet: str) -> Response:
     from notifications.outbox import STATUS_LABELS
     from schedules.jobs import JOB_LABELS
     from workflow import views
 
+    db = reads(request, guichet)
     loaded, actor = member(request, db)
     [counts] = views.guichet_list(db)
     now = request.app.state.settings.clock()
@@ -138,10 +141,11 @@ def _filters(actor: Actor, asked: Asked) -> dict[str, Any] | None:
 
 
 @router.get("/g/{guichet}/dossiers", response_class=HTMLResponse)
-def dossiers(request: Request, guichet: str, db: Db, asked: Listed,
+def dossiers(request: Request, guichet: str, asked: Listed,
              page_number: int = 1) -> Response:
     from workflow import views
 
+    db = reads(request, guichet)
     loaded, actor = member(request, db)
     filters = _filters(actor, asked)
     number = max(page_number, 1)
@@ -161,12 +165,13 @@ SORT_LABELS = {"reference": "Référence", "state": "État", "department": "Dép
 
 
 @router.get("/g/{guichet}/dossiers.csv")
-def dossiers_csv(request: Request, guichet: str, db: Db, asked: Listed) -> Response:
+def dossiers_csv(request: Request, guichet: str, asked: Listed) -> Response:
     """The filtered list as CSV: the same formula-safe CSV as the monthly list."""
     from reports.monthly import french_csv
     from states.money import parse_eur
     from workflow import views
 
+    db = reads(request, guichet)
     loaded, actor = member(request, db)
     filters = _filters(actor, asked)
     rows = views.dossier_list(db, **filters) if filters is not None else []
@@ -182,10 +187,11 @@ def dossiers_csv(request: Request, guichet: str, db: Db, asked: Listed) -> Respo
 
 
 @router.get("/g/{guichet}/guichet", response_class=HTMLResponse)
-def settings_page(request: Request, guichet: str, db: Db) -> Response:
+def settings_page(request: Request, guichet: str) -> Response:
     """The guichet as loaded: settings, départements, team, sessions."""
     from workflow import views
 
+    db = reads(request, guichet)
     loaded, actor = member(request, db)
     document = views.guichet(db)
     return page(request, "guichet.html.j2", guichet=loaded.row, actor=actor, g=document,
@@ -194,11 +200,12 @@ def settings_page(request: Request, guichet: str, db: Db) -> Response:
 
 
 @router.get("/g/{guichet}/courriels", response_class=HTMLResponse)
-def outbox_page(request: Request, guichet: str, db: Db, status: str | None = None) -> Response:
+def outbox_page(request: Request, guichet: str, status: str | None = None) -> Response:
     """The guichet's messages, filtered by status; a coordinator may requeue a dead one."""
     from notifications.outbox import STATUS_LABELS
     from workflow import views
 
+    db = reads(request, guichet)
     loaded, actor = member(request, db)
     if status and status not in STATUS_LABELS:
         raise HTTPException(422, f"état inconnu « {status} »")
@@ -209,9 +216,10 @@ def outbox_page(request: Request, guichet: str, db: Db, status: str | None = Non
 
 
 @router.post("/g/{guichet}/courriels/{message}/relancer")
-async def outbox_retry(request: Request, guichet: str, message: int, db: Db) -> Response:
+async def outbox_retry(request: Request, guichet: str, message: int) -> Response:
     from notifications.outbox import retry
 
+    db = reads(request, guichet)
     await checked_form(request)
     _, actor = member(request, db)
     retry(request.app.state.settings.engine, message=message,

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
-from web.access import Db, member
-from web.app import page
+from web.access import member
+from web.app import page, reads
 
 router = APIRouter()
 # a chart is a picture of its own; pygal styles it inline and nothing in it may run
@@ -16,11 +16,12 @@ CHARTS = ("by_department", "by_kind", "by_population", "by_measure", "decisions"
 
 
 @router.get("/g/{guichet}/rapports", response_class=HTMLResponse)
-def reports(request: Request, guichet: str, db: Db, month: str | None = None) -> Response:
+def reports(request: Request, guichet: str, month: str | None = None) -> Response:
     from reports import charts
     from reports.monthly import build
     from reports.stats import compute
 
+    db = reads(request, guichet)
     loaded, actor = member(request, db)
     month = month or loaded.today(request.app.state.settings.clock()).strftime("%Y-%m")
     listed = build(db, month, loaded)  # a bad month is said here, on the page
@@ -31,10 +32,11 @@ def reports(request: Request, guichet: str, db: Db, month: str | None = None) ->
 
 
 @router.get("/g/{guichet}/rapports/graphique-{axis}.svg")
-def chart(request: Request, guichet: str, axis: str, db: Db) -> Response:
+def chart(request: Request, guichet: str, axis: str) -> Response:
     from reports import charts
     from reports.stats import compute
 
+    db = reads(request, guichet)
     member(request, db)
     if axis not in CHARTS:
         raise HTTPException(404)
@@ -43,13 +45,14 @@ def chart(request: Request, guichet: str, axis: str, db: Db) -> Response:
 
 
 @router.get("/g/{guichet}/rapports/laureats-{month}.{kind}")
-def monthly_list(request: Request, guichet: str, month: str, kind: str, db: Db) -> Response:
+def monthly_list(request: Request, guichet: str, month: str, kind: str) -> Response:
     """The month-end list, the same file as `comite report monthly --output`."""
     import tempfile
     from pathlib import Path
 
     from reports.monthly import build, to_csv, to_xlsx
 
+    db = reads(request, guichet)
     loaded, _ = member(request, db)
     if kind not in ("csv", "xlsx"):
         raise HTTPException(404)

@@ -58,15 +58,16 @@ NO_SESSION = "aucune session prévue ne peut recevoir le dossier maintenant"
 
 
 def choices(session: Any, loaded: context.Loaded, dossier: Dossier, who: Actor,
-            now: datetime) -> list[Choice]:
+            now: datetime, *, eligibility: tuple[str, ...] | None = None) -> list[Choice]:
     """The events of ``dossier``'s state in table order, each with what stops ``who`` now
     (the three as `context.for_event` read them), and for an event that takes a session, the
     sessions its guards would accept (read only then).
 
     Only the guards that need no input, or judge the session, are judged here; the event itself
-    judges the rest."""
+    judges the rest. ``eligibility``: the dossier's findings, when the caller has them already
+    (`workflow.dossiers.findings`)."""
     ctx = snapshot(session, loaded, dossier, who, Request(dossier.reference, who.email, now),
-                   eligibility=findings(loaded, dossier))
+                   eligibility=findings(loaded, dossier) if eligibility is None else eligibility)
     state = DossierState(dossier.state)
     planned = None
     found = []
