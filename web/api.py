@@ -28,7 +28,7 @@ from states.lifecycle import DossierState
 from states.refusal import EventRefused
 from web.access import member_of
 from web.app import ClosesReads, field_errors, include_flat, reads
-from workflow.errors import ComiteError, Conflict, InvalidInput, NotFound, message
+from workflow.errors import ComiteError, Conflict, InvalidInput, NotFound, message, unhinted
 
 LOG = logging.getLogger("comite.api")
 MAX_PAGE = 500
@@ -89,24 +89,38 @@ async def _invalid(request: Request, error: RequestValidationError) -> JSONRespo
                        "erreurs": errors})
 
 
+# What an event takes, named as the body names it: the command line's option (--reason, --file)
+# as the body's field (reason, document).
+BODY_FIELDS = {"reason": "reason", "session": "session", "amount": "amount", "date": "date",
+               "file": "document"}
+
+
+def _said(text: str) -> str:
+    """A message of the services as an API client reads it: an option of the command line it
+    names (« (--reason) ») is the body's field (« (champ « reason ») »), a command is left out."""
+    return unhinted(text, BODY_FIELDS)
+
+
 async def _refused(request: Request, error: EventRefused) -> JSONResponse:
-    return _json(409, {"erreur": message(error), "raisons": error.reasons,
+    return _json(409, {"erreur": _said(message(error)),
+                       "raisons": [_said(reason) for reason in error.reasons],
                        "possibles": error.allowed})
 
 
 async def _error(request: Request, error: ComiteError) -> JSONResponse:
     if isinstance(error, NotFound):
-        return _json(404, {"erreur": message(error)})
+        return _json(404, {"erreur": _said(message(error))})
     if isinstance(error, InvalidInput):
         # a field the services name as its option (--session) is the body's field (session)
-        return _json(422, {"erreur": message(error).removeprefix("--"),
+        return _json(422, {"erreur": _said(message(error).removeprefix("--")),
                            "champ": error.field.removeprefix("--") if error.field else None,
-                           "erreurs": field_errors(error)})
+                           "erreurs": {name: _said(said)
+                                       for name, said in field_errors(error).items()}})
     if isinstance(error, Conflict):
         current = error.current
-        return _json(412, {"erreur": message(error), "version": current},
+        return _json(412, {"erreur": _said(message(error)), "version": current},
                      **({"ETag": f'"{current}"'} if current is not None else {}))
-    return _json(409, {"erreur": message(error)})
+    return _json(409, {"erreur": _said(message(error))})
 
 
 async def _internal(request: Request, error: Exception) -> JSONResponse:
@@ -320,7 +334,7 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
         if rule is None:
             raise HTTPException(404)
         given = fields or {}
-        takes = {"reason", *("document" if need == "file" else need for need in rule.needs)}
+        takes = {BODY_FIELDS[need] for need in ("reason", *rule.needs)}
         for name in given:
             if name not in takes:  # a typo (« motif ») must not pass for a field left out
                 raise InvalidInput(f"champ inconnu pour « {event} » (champs possibles : "

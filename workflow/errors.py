@@ -6,6 +6,7 @@ Every message is a French sentence for the person at the keyboard.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from states.refusal import EventRefused
 
@@ -113,7 +114,18 @@ def message(error: BaseException) -> str:
 
 # What only the command line understands in its messages: an option or a command named in
 # brackets (« (--reason) », « (--actor EMAIL ou COMITE_ACTOR) », « (comite dossier show …) »).
-_OPTION_HINT = re.compile(r" \((?:--|COMITE_|comite )[^)]*\)")
+_OPTION_HINT = re.compile(r" \((?:--([a-z][a-z-]*)|COMITE_|comite )[^)]*\)")
+
+
+def unhinted(text: str, fields: Mapping[str, str] | None = None) -> str:
+    """``text`` without the options and commands only the command line understands; with
+    ``fields`` (option → the adapter's own field: ``{"reason": "reason"}``), an option that is
+    one of the adapter's fields is named as that field: « (champ « reason ») »."""
+    def instead(hint: re.Match[str]) -> str:
+        field = (fields or {}).get(hint.group(1) or "")
+        return f" (champ « {field} »)" if field else ""
+
+    return _OPTION_HINT.sub(instead, text)
 
 
 def said(error: BaseException) -> str:
@@ -127,4 +139,4 @@ def said(error: BaseException) -> str:
         text = error.errors.get(error.field, error.message)
     else:
         text = message(error)
-    return _OPTION_HINT.sub("", text)
+    return unhinted(text)

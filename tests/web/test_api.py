@@ -148,6 +148,24 @@ def test_an_event_applies_on_the_version_read_and_says_why_when_it_cannot(api):
     assert client.post(f"{url}/nope", headers=instructor).status_code == 404
 
 
+def test_what_an_event_needs_is_named_as_the_body_names_it_not_as_an_option(api):
+    client, desk, clock, token = api
+    reference = desk.submit()
+    url = f"/api/v1/dossiers/{reference}/events"
+    instructor = token(INSTRUCTOR["29"])
+    assert client.post(f"{url}/start_instruction", headers=instructor).status_code == 200
+    before = _digest(desk)
+    unmotivated = client.post(f"{url}/withdraw", json={}, headers=instructor)
+    assert unmotivated.status_code == 409 and _digest(desk) == before
+    assert unmotivated.json()["raisons"] == [
+        "le motif du retrait est obligatoire (champ « reason »)"]
+    stale = client.post(f"{url}/withdraw", json={"reason": "Doublon"},
+                        headers={**instructor, "If-Match": '"1"'})
+    assert stale.status_code == 412 and "relire le dossier et recommencer" in stale.json()["erreur"]
+    for answer in (unmotivated, stale):
+        assert "--" not in answer.text and "comite " not in answer.text, answer.text
+
+
 def test_a_dossier_is_filed_with_the_json_of_dossier_submit(api):
     client, desk, clock, token = api
     headers = token(INSTRUCTOR["29"])
