@@ -22,7 +22,11 @@ def rows(document: dict[str, Any], axis: str) -> list[dict[str, Any]]:
         taken = document["decisions"]
         return [{"label": label, "count": taken[event], "rate": document[rate]}
                 for event, (label, rate) in DECISIONS.items()]
-    return [{"label": key, "count": value["count"], "awarded_eur": value["awarded_eur"]}
+    from workflow.forms import KIND_LABELS
+
+    said = KIND_LABELS if axis == "by_kind" else {}
+    return [{"label": said.get(key, key), "count": value["count"],
+             "awarded_eur": value["awarded_eur"]}
             for key, value in document.get(axis, {}).items()]
 
 

@@ -23,10 +23,10 @@ from states.money import eur_json
 from workflow import context
 from workflow.clock import local_day
 from workflow.errors import InvalidInput
+from workflow.forms import REPORT_STATUS_LABELS
 from workflow.models import Audit, CommitteeSession, Dossier, Report
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-STATUS_LABELS = {"on_track": "dans les temps", "late": "en retard", "at_risk": "en risque"}
 HEADERS = ["Référence", "Collectivité", "Département", "Mesure", "Montant financé (€)",
            "Date de fin", "État du projet", "Entreprises payées (département du siège)",
            "Session", "Date de décision"]
@@ -120,7 +120,7 @@ def build(session: Session, month: str, loaded: context.Loaded | None = None) ->
             # The latest report's end date, else the one the dossier was filed with.
             end_date=latest[1] if latest else (
                 date.fromisoformat(filed_end) if filed_end else end_now),
-            status=STATUS_LABELS.get(latest[0], latest[0]) if latest else "aucun rapport",
+            status=REPORT_STATUS_LABELS.get(latest[0], latest[0]) if latest else "aucun rapport",
             companies=", ".join(f"{name} ({dept})" for name, dept in sorted(paid)),
             session_day=day, decided_on=local_day(at, loaded.tz)))
     return MonthlyList(loaded.row.name, month, lines)

@@ -103,6 +103,7 @@ def templates(settings: WebSettings) -> Jinja2Templates:
     from datetime import date
 
     from states.money import eur_fr, parse_eur
+    from workflow.forms import KIND_LABELS, REPORT_STATUS_LABELS, STAGE_LABELS
     from workflow.french import FILTERS, percent_fr, short_date_fr
 
     found = Jinja2Templates(directory=HERE / "templates")
@@ -113,6 +114,10 @@ def templates(settings: WebSettings) -> Jinja2Templates:
     found.env.filters["euros"] = lambda text: eur_fr(parse_eur(text))
     found.env.filters["cents"] = eur_fr
     found.env.filters["percent"] = percent_fr
+    # the form's coded answers (epci, implementation, on_track) as the pages say them
+    for name, labels in (("kind_fr", KIND_LABELS), ("stage_fr", STAGE_LABELS),
+                         ("report_status_fr", REPORT_STATUS_LABELS)):
+        found.env.filters[name] = lambda code, labels=labels: labels.get(code, code)
     found.env.filters["day_fr"] = lambda text: short_date_fr(date.fromisoformat(text))
     # an instant as the documents give it (already in the guichet's time zone, with its offset)
     found.env.filters["moment"] = lambda text: datetime.fromisoformat(text).strftime(

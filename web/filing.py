@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
 from web.app import checked_form, field_errors, page, reads, redirect, status_of, unit_of_work
-from web.owner import KINDS, STAGES, dossier_data
-from workflow.forms import MEASURES
+from web.owner import dossier_data
+from workflow.forms import KIND_LABELS, MEASURES, STAGE_LABELS
 
 router = APIRouter()
 MAX_FILING = 64_000  # an application form is a few kilobytes
@@ -31,7 +31,7 @@ def _form_page(request: Request, db: Any, status: int = 200, **extra: Any) -> HT
     extra.setdefault("rows", 2)
     return page(request, "filing.html.j2", status, guichet=loaded.row,
                 window=filing.window(loaded, request.app.state.settings.clock()),
-                kinds=KINDS, stages=STAGES, measures=MEASURES, honeypot=HONEYPOT,
+                kinds=KIND_LABELS, stages=STAGE_LABELS, measures=MEASURES, honeypot=HONEYPOT,
                 title="Déposer un dossier", **extra)
 
 

@@ -14,14 +14,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from web.app import checked_form, field_errors, page, reads, redirect, status_of, unit_of_work
-from workflow.forms import MEASURES
+from workflow.forms import KIND_LABELS, MEASURES, REPORT_STATUS_LABELS, STAGE_LABELS
 
 router = APIRouter()
 KEPT_LINKS = 8  # the links one browser keeps (the session cookie stays small)
-REPORT_STATUSES = {"on_track": "dans les temps", "late": "en retard", "at_risk": "menacé"}
-STAGES = {"reflection": "réflexion", "implementation": "mise en œuvre", "usage": "usage"}
-KINDS = {"commune": "commune", "epci": "EPCI", "departement": "département", "region": "région",
-         "groupement": "groupement", "syndicat": "syndicat", "other": "autre"}
 
 
 def _now(request: Request) -> Any:
@@ -61,7 +57,7 @@ def _owner_page(request: Request, db: Any, opened: Any, name: str = "owner.html.
 
     return page(request, name, status, guichet=opened.loaded.row, version=opened.dossier.version,
                 view=owner.view(db, opened.loaded, opened.dossier, _now(request)),
-                statuses=REPORT_STATUSES, stages=STAGES, kinds=KINDS, measures=MEASURES,
+                statuses=REPORT_STATUS_LABELS, stages=STAGE_LABELS, kinds=KIND_LABELS, measures=MEASURES,
                 **extra)
 
 

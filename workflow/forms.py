@@ -24,10 +24,16 @@ from states.money import AmountError, parse_eur
 from states.periods import Quarter
 from workflow.errors import InvalidInput
 
-KINDS = ("commune", "epci", "departement", "region", "groupement", "syndicat", "other")
+# The form's coded answers, each as a page, a list or a chart says it in French.
+KIND_LABELS = {"commune": "commune", "epci": "EPCI", "departement": "département",
+               "region": "région", "groupement": "groupement", "syndicat": "syndicat",
+               "other": "autre"}
+STAGE_LABELS = {"reflection": "réflexion", "implementation": "mise en œuvre", "usage": "usage"}
+REPORT_STATUS_LABELS = {"on_track": "dans les temps", "late": "en retard", "at_risk": "en risque"}
+KINDS = tuple(KIND_LABELS)
 MEASURES = ("3a", "3b", "3c", "3d")
-STAGES = ("reflection", "implementation", "usage")
-REPORT_STATUSES = ("on_track", "late", "at_risk")
+STAGES = tuple(STAGE_LABELS)
+REPORT_STATUSES = tuple(REPORT_STATUS_LABELS)
 # Départements of France: 01-95 with Corsica's 2A/2B instead of 20, and the overseas 971-976.
 DEPARTMENTS = frozenset(
     [f"{n:02d}" for n in range(1, 96) if n != 20] + ["2A", "2B"] + [str(n) for n in range(971, 977)]

@@ -203,3 +203,18 @@ def test_the_page_shows_the_application_amounts_findings_and_messages_to_the_own
     messages = page.split("Courriels au porteur")[1]
     assert "envoyé" in messages or "en attente" in messages
     assert "Projet breton 1" in page and "Exemplaire" in page
+    # the form's coded answers as French says them, never their codes
+    assert "Stade du projet mise en œuvre" in page
+    reports = page.split("Rapports reçus")[1].split("Courriels au porteur")[0]
+    assert "3e trimestre 2021" in reports and "dans les temps" in reports
+    assert not {"implementation", "on_track", "2021-Q3"} & set(page.split()), page
+
+
+def test_a_chart_by_authority_kind_names_each_kind_in_french():
+    from reports.charts import rows
+
+    figures = {"by_kind": {"epci": {"count": 2, "awarded_eur": "60000.00"},
+                           "other": {"count": 1, "awarded_eur": "5000.00"}}}
+    assert [row["label"] for row in rows(figures, "by_kind")] == ["EPCI", "autre"]
+    assert [row["label"] for row in rows({"by_measure": {"3a": figures["by_kind"]["epci"]}},
+                                         "by_measure")] == ["3a"]
