@@ -22,10 +22,9 @@ def rows(document: dict[str, Any], axis: str) -> list[dict[str, Any]]:
         taken = document["decisions"]
         return [{"label": label, "count": taken[event], "rate": document[rate]}
                 for event, (label, rate) in DECISIONS.items()]
-    from workflow.forms import KIND_LABELS
+    from reports.stats import said
 
-    said = KIND_LABELS if axis == "by_kind" else {}
-    return [{"label": said.get(key, key), "count": value["count"],
+    return [{"label": said(axis, key), "count": value["count"],
              "awarded_eur": value["awarded_eur"]}
             for key, value in document.get(axis, {}).items()]
 

@@ -22,6 +22,14 @@ def band(population: int | None) -> str:
     return next((label for bound, label in BANDS if population < bound), "50 000 et plus")
 
 
+def said(axis: str, key: str) -> str:
+    """A value of an axis as people read it: an authority kind in French (« EPCI », « autre »);
+    a département, a population band, a measure or a guichet as it is."""
+    from workflow.forms import KIND_LABELS
+
+    return KIND_LABELS.get(key, key) if axis == "by_kind" else key
+
+
 def _envelopes(budgets: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Several guichets' envelopes added up, each guichet's own kept beside the sums."""
     def total(key: str, of: list[dict[str, Any]]) -> str | None:
@@ -90,7 +98,8 @@ def table(document: dict[str, Any]) -> str:
     for axis, title in titles.items():
         lines.append(f"{title} :")
         for key, value in document.get(axis, {}).items():
-            lines.append(f"  {key:<20} {value['count']:>4}  {money(value['awarded_eur']):>16}")
+            lines.append(f"  {said(axis, key):<20} {value['count']:>4}  "
+                         f"{money(value['awarded_eur']):>16}")
     decisions = document["decisions"]
     lines.append(f"Décisions : {decisions['taken']} (accord {decisions['accept']}, à revoir "
                  f"{decisions['request_revision']}, refus {decisions['refuse']})")

@@ -160,3 +160,19 @@ def test_stats_weigh_departments_sizes_measures_and_rates(campaign):
     assert stats["decisions"] == {"taken": 4, "accept": 3, "request_revision": 0, "refuse": 1}
     assert (stats["acceptance_rate"], stats["refusal_rate"]) == ("0.750", "0.250")
     assert stats["envelopes"]["remaining_eur"] == "1151999.50"
+
+
+def test_the_stats_table_names_each_authority_kind_in_french(campaign):
+    from reports.stats import table
+
+    desk, _, _ = campaign
+    with UnitOfWork(desk.engine) as uow:
+        stats = compute(uow.session)
+    stats["by_kind"]["epci"] = {"count": 1, "awarded_eur": "10.00"}
+    stats["by_kind"]["other"] = {"count": 2, "awarded_eur": "20.00"}
+    lines = table(stats).splitlines()
+    by_kind = lines[lines.index("Par type de collectivité :") + 1:
+                    lines.index("Par population :")]
+    names = [line.split()[0] for line in by_kind]
+    assert "EPCI" in names and "autre" in names
+    assert not {"epci", "other"} & set(names)
