@@ -112,7 +112,9 @@ def convene(uow: UnitOfWork, *, day: date | None, actor: str | None,
     if committee.day < loaded.today(now):
         raise Refused(f"la session du {committee.day:%d/%m/%Y} est passée : la déplacer (move)")
     audit = _transition(uow, "convene", committee, who, now)
-    due.cancel(uow.session, committee=committee.id, kinds=("session_not_convened",))
+    # the agenda is frozen and the members invited: neither "the agenda closes soon" nor "not
+    # convened yet" has anything left to say (pending, they would show as work to do)
+    due.cancel(uow.session, committee=committee.id)
     agenda = _agenda(uow, committee)
     members = _members(uow, loaded)
     invitation = _invitation(loaded, committee, who, members, now, agenda=agenda)

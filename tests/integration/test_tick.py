@@ -118,10 +118,12 @@ def test_a_moved_session_moves_its_reminders(desk):
     assert len(september()) == 1
 
 
-def test_convening_in_time_cancels_the_not_convened_alert(desk):
+def test_convening_in_time_cancels_the_session_reminders(desk):
     desk.session("convene", "2021-09-14", now="2021-08-20 10:00")
+    assert {r.kind: r.status for r in due_rows(desk) if r.session_id == 2} == {
+        "agenda_closing": "cancelled", "session_not_convened": "cancelled"}
     run(desk, "2021-09-10 09:00")
-    sent = [m for m in desk.outbox() if m.kind == "session_not_convened"]
+    sent = [m for m in desk.outbox() if m.kind in ("session_not_convened", "agenda_closing")]
     assert all("14 septembre" not in m.subject for m in sent)
 
 
