@@ -6,6 +6,7 @@ Every command's start imports this module (it registers `demo`): what only the d
 """
 
 import json
+import os
 import sys
 from collections import Counter
 from datetime import date, datetime
@@ -114,6 +115,10 @@ def demo(folder: Annotated[Path | None, typer.Option(
     from workflow.db import engine_for
     from workflow.records import Outbox  # noqa: F401  (tables registered before create)
 
+    # The site's address is settled first: the owners' links the campaign mails open on it.
+    site_port = None if replay_only else _site_port(port)
+    if site_port is not None:
+        os.environ.setdefault("COMITE_PUBLIC_URL", f"http://127.0.0.1:{site_port}")
     where = folder or Path(tempfile.mkdtemp(prefix="comite-demo-"))
     mails = where / "courriels"
     mails.mkdir(parents=True, exist_ok=True)
@@ -148,22 +153,36 @@ def demo(folder: Annotated[Path | None, typer.Option(
     command = sys.argv[0] if Path(sys.argv[0]).name == "comite" else "comite"
     typer.echo(f"  {command} --db {database} dossier show {references[0]}")
     typer.echo(f"  {command} --db {database} outbox list")
-    if not replay_only:
-        _site(engine, port)
+    if site_port is not None:
+        _site(engine, site_port)
 
 
-def _site(engine: Any, port: int | None) -> None:
+def _site_port(port: int | None) -> int:
+    """The demo site's port: the option, else COMITE_WEB_PORT, else 8000; for 0, a free port
+    found now (the links mailed during the replay must name it)."""
+    import socket
+
+    from command_line.schedules import web_address
+
+    chosen = web_address("127.0.0.1", port)[1]
+    if chosen:
+        return chosen
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _site(engine: Any, port: int) -> None:
     """The web app on the demo base, with the demo's login page, until Ctrl-C or SIGTERM."""
     import asyncio
     import signal
 
-    from command_line.schedules import web_address, web_server
+    from command_line.schedules import web_server
     from workflow.clock import SystemClock
 
     # The site's days go on from the campaign's last one: its links open, its filing is open.
     real = SystemClock()
     began, resumed = real.now(), _at("2021-06-25T10:00")
-    port = web_address("127.0.0.1", port)[1]
     server = web_server("127.0.0.1", port, engine=engine, demo_login=True,
                         clock=lambda: resumed + (real.now() - began))
     typer.echo(f"Site de démonstration : http://127.0.0.1:{port}/ (Ctrl-C pour arrêter) ; se "
@@ -171,8 +190,8 @@ def _site(engine: Any, port: int | None) -> None:
                f"{COORDINATOR} (coordination régionale), instructeur.29@example.org "
                "(instruction du Finistère) ou membre.dinum@example.org (membre du comité)")
     typer.echo(f"  dépôt en ligne : http://127.0.0.1:{port}/g/bretagne-2021/deposer ; chaque "
-               "courriel à un porteur (.eml) porte le lien vers son dossier"
-               + ("" if port == 8000 else " (sur le port 8000, celui du site par défaut)"))
+               "courriel à un porteur (.eml) porte le lien vers son dossier, sur "
+               f"{os.environ['COMITE_PUBLIC_URL']}")
     typer.echo("  le site reprend au 25 juin 2021, jour où s'arrête la campagne")
     sys.stdout.flush()
 
