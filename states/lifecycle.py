@@ -123,6 +123,19 @@ RULES: tuple[Rule, ...] = (
 )
 
 BY_EVENT: dict[str, Rule] = {rule.event: rule for rule in RULES}
+
+# What each event was, as a dossier's history says it (a rule's label says what to do): the
+# owner's page shows these; the staff's pages also show their own actions (`STAFF_HAPPENED`).
+HAPPENED: dict[str, str] = {
+    "submit": "dossier déposé", "start_instruction": "instruction commencée",
+    "schedule": "inscrit à une session du comité", "defer": "reporté à une session ultérieure",
+    "accept": "financement accordé", "request_revision": "renvoyé à revoir",
+    "refuse": "non retenu", "resubmit": "dossier révisé redéposé",
+    "send_agreement": "convention envoyée", "sign_agreement": "convention signée",
+    "submit_report": "rapport trimestriel reçu", "complete": "projet achevé",
+    "withdraw": "dossier retiré",
+}
+STAFF_HAPPENED: dict[str, str] = {**HAPPENED, "revoke_links": "liens du porteur révoqués"}
 EVENTS: tuple[str, ...] = tuple(BY_EVENT)
 
 

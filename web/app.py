@@ -102,6 +102,7 @@ def templates(settings: WebSettings) -> Jinja2Templates:
     (``"36000.00"``, ``"2021-06-22"``), shown as people read them."""
     from datetime import date
 
+    from states.lifecycle import STAFF_HAPPENED
     from states.money import eur_fr, parse_eur
     from workflow.forms import KIND_LABELS, REPORT_STATUS_LABELS, STAGE_LABELS
     from workflow.french import FILTERS, percent_fr, short_date_fr
@@ -114,9 +115,11 @@ def templates(settings: WebSettings) -> Jinja2Templates:
     found.env.filters["euros"] = lambda text: eur_fr(parse_eur(text))
     found.env.filters["cents"] = eur_fr
     found.env.filters["percent"] = percent_fr
-    # the form's coded answers (epci, implementation, on_track) as the pages say them
+    # the form's coded answers (epci, implementation, on_track) and the history's events
+    # (start_instruction) as the pages say them
     for name, labels in (("kind_fr", KIND_LABELS), ("stage_fr", STAGE_LABELS),
-                         ("report_status_fr", REPORT_STATUS_LABELS)):
+                         ("report_status_fr", REPORT_STATUS_LABELS),
+                         ("event_fr", STAFF_HAPPENED)):
         found.env.filters[name] = lambda code, labels=labels: labels.get(code, code)
     found.env.filters["day_fr"] = lambda text: short_date_fr(date.fromisoformat(text))
     # an instant as the documents give it (already in the guichet's time zone, with its offset)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from schedules.calendar import report_due
-from states.lifecycle import BY_EVENT, DossierState
+from states.lifecycle import BY_EVENT, HAPPENED, DossierState
 from states.periods import Quarter
 from workflow import context
 from workflow.clock import shown
@@ -36,16 +36,6 @@ SHOWN = {S.submitted: "déposé", S.instruction: "en instruction", S.committee: 
          S.accepted: "financement accordé", S.to_be_revised: "à revoir", S.refused: "non retenu",
          S.agreement: "convention à signer", S.follow_up: "projet en cours",
          S.completed: "achevé", S.withdrawn: "retiré"}
-# What each event was, as the owner's history says it (the lifecycle's labels say what to do).
-HAPPENED: dict[str, str] = {
-    "submit": "dossier déposé", "start_instruction": "instruction commencée",
-    "schedule": "inscrit à une session du comité", "defer": "reporté à une session ultérieure",
-    "accept": "financement accordé", "request_revision": "renvoyé à revoir",
-    "refuse": "non retenu", "resubmit": "dossier révisé redéposé",
-    "send_agreement": "convention envoyée", "sign_agreement": "convention signée",
-    "submit_report": "rapport trimestriel reçu", "complete": "projet achevé",
-    "withdraw": "dossier retiré",
-}
 # Reasons an owner reads: the committee's motivations (once the session is closed) and their own.
 OWN_REASONS = frozenset({"withdraw"})
 

@@ -116,3 +116,10 @@ def test_the_engine_never_imports_its_adapters():
 
 def test_states_is_imported_from_this_repository():
     assert Path(states.__file__).resolve().parent == ROOT / "states"
+
+
+def test_every_event_a_history_holds_has_its_words():
+    from states.lifecycle import HAPPENED, STAFF_HAPPENED
+
+    assert set(HAPPENED) == {*BY_EVENT, "submit"}
+    assert set(STAFF_HAPPENED) == {*HAPPENED, "revoke_links"}

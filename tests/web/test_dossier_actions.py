@@ -208,6 +208,13 @@ def test_the_page_shows_the_application_amounts_findings_and_messages_to_the_own
     reports = page.split("Rapports reçus")[1].split("Courriels au porteur")[0]
     assert "3e trimestre 2021" in reports and "dans les temps" in reports
     assert not {"implementation", "on_track", "2021-Q3"} & set(page.split()), page
+    # the history says what each event was, never its code
+    from states.lifecycle import EVENTS
+
+    history = page.split("Historique")[1].split("Rapports reçus")[0]
+    assert "dossier déposé" in history and "financement accordé" in history
+    assert "convention signée" in history and "rapport trimestriel reçu" in history
+    assert not {*EVENTS, "submit"} & set(re.findall(r"\w+", history)), history
 
 
 def test_a_chart_by_authority_kind_names_each_kind_in_french():
