@@ -38,6 +38,7 @@ def outbox_list(
 ) -> None:
     """Les messages, leur état, leurs essais et la dernière erreur."""
     from notifications.outbox import STATUS_LABELS, listing
+    from workflow.french import count_fr
 
     choice(status, tuple(STATUS_LABELS), "--status")
     rows = listing(settings().engine, status=status, guichet=guichet_id())
@@ -45,8 +46,8 @@ def outbox_list(
         emit(rows)
         return
     for row in rows:
-        typer.echo(f"{row['id']:>5}  {STATUS_LABELS[row['status']]:<11} {row['attempts']} essai(s)  "
-                   f"{row['to']:<40} {row['subject']}")
+        typer.echo(f"{row['id']:>5}  {STATUS_LABELS[row['status']]:<11} "
+                   f"{count_fr(row['attempts'], 'essai'):<9}  {row['to']:<40} {row['subject']}")
         if row["last_error"]:
             typer.echo(f"       dernière erreur : {row['last_error']}")
 
@@ -61,14 +62,16 @@ def outbox_send(
     import asyncio
 
     from notifications.outbox import STATUS_LABELS
+    from workflow.french import count_fr
 
     def told(message: Any, status: str, said: str | None) -> None:
         if status != "sent":
             typer.echo(f"n°{message.id} à {message.recipient} : {STATUS_LABELS[status]} ({said})")
 
     totals = asyncio.run(every_guichet(connections, told).run())
-    typer.echo(f"{totals['sent']} envoyé(s), {totals['retrying']} à réessayer, "
-               f"{totals['dead']} abandonné(s), {totals['requeued']} repris après interruption")
+    typer.echo(f"{count_fr(totals['sent'], 'envoyé')}, {totals['retrying']} à réessayer, "
+               f"{count_fr(totals['dead'], 'abandonné')}, {totals['requeued']} repris après "
+               "interruption")
 
 
 @outbox_app.command("retry")

@@ -127,6 +127,7 @@ def init(guichet_file: Annotated[Path, typer.Argument(
     """Crée ou met à jour le schéma et charge (ou met à jour) le guichet du fichier, et lui
     seul ; idempotent."""
     from workflow import guichet, loading
+    from workflow.french import count_fr
     from workflow.migrate import upgrade
 
     config, text = guichet.read(guichet_file)
@@ -136,7 +137,7 @@ def init(guichet_file: Annotated[Path, typer.Argument(
     summary = writing(lambda uow: loading.load(uow, config, text, now=now, folder=folder))
     changes = summary["changes"]
     typer.echo(f"guichet « {summary['guichet']} » : "
-               + (f"{len(changes)} changement(s)" if changes else "déjà à jour"))
+               + (count_fr(len(changes), "changement") if changes else "déjà à jour"))
     for change in changes:
         typer.echo(f"  - {change}")
 
@@ -185,6 +186,7 @@ def guichet_show(as_json: Json = False) -> None:
 def budget(as_json: Json = False) -> None:
     """Enveloppe, engagé, reste, par département et par mesure."""
     from workflow import views
+    from workflow.french import count_fr
 
     document = reading(views.budget)
     if as_json:
@@ -196,7 +198,7 @@ def budget(as_json: Json = False) -> None:
         typer.echo(f"enveloppe distincte {measure} : {euros(pool['envelope_eur'])} ; reste "
                    f"{euros(pool['remaining_eur'])}")
     for code, bucket in document["by_department"].items():
-        typer.echo(f"  {code} : {euros(bucket['committed_eur'])} ({bucket['count']} dossier(s))")
+        typer.echo(f"  {code} : {euros(bucket['committed_eur'])} ({count_fr(bucket['count'], 'dossier')})")
 
 
 @app.command(cls=Command)
@@ -301,6 +303,7 @@ def dossier_import(
 ) -> None:
     """Dépose chaque ligne d'un export Démarches Simplifiées ; tout ou rien."""
     from workflow.ds_import import run
+    from workflow.french import count_fr
 
     now = settings().instant()
 
@@ -314,13 +317,15 @@ def dossier_import(
     summary = writing(lambda uow: run(uow, path=file, mapping_file=mapping, now=now,
                                       dry_run=dry_run, progress=progress))
     if dry_run:
-        typer.echo(f"{summary['rows']} ligne(s) valides ; {summary['to_import']} à importer, "
-                   f"{summary['already_imported']} déjà importée(s) ; rien n'a été écrit")
+        typer.echo(f"{count_fr(summary['rows'], 'ligne valide', 'lignes valides')} ; "
+                   f"{summary['to_import']} à importer, "
+                   f"{count_fr(summary['already_imported'], 'déjà importée', 'déjà importées')} ; "
+                   "rien n'a été écrit")
         return
     for ds_number, reference in summary["filed"]:
         typer.echo(f"{ds_number} → {reference}")
-    typer.echo(f"{len(summary['filed'])} dossier(s) importé(s), "
-               f"{summary['already_imported']} déjà importé(s)")
+    typer.echo(f"{count_fr(len(summary['filed']), 'dossier importé', 'dossiers importés')}, "
+               f"{count_fr(summary['already_imported'], 'déjà importé', 'déjà importés')}")
 
 
 from command_line import (  # noqa: E402,F401  (they register their commands)

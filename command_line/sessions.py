@@ -15,6 +15,7 @@ Day = Annotated[str, typer.Argument(metavar="DATE", help="Date de la session (AA
 def session_list(as_json: Json = False) -> None:
     """Les sessions et la taille de leur ordre du jour."""
     from workflow import views
+    from workflow.french import count_fr
 
     rows = reading(views.session_list)
     if as_json:
@@ -22,8 +23,8 @@ def session_list(as_json: Json = False) -> None:
         return
     for row in rows:
         moved = f" (déplacée du {row['moved_from']})" if row["moved_from"] else ""
-        typer.echo(f"{row['date']}  {SESSION_LABELS[row['state']]:<9} {row['agenda_size']} "
-                   f"dossier(s){moved}")
+        typer.echo(f"{row['date']}  {SESSION_LABELS[row['state']]:<9} "
+                   f"{count_fr(row['agenda_size'], 'dossier')}{moved}")
 
 
 @session_app.command("show")

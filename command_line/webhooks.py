@@ -21,6 +21,7 @@ def webhook_list(
     """Les livraisons, leur état, leurs essais et la dernière réponse du destinataire."""
     from command_line.mail import guichet_id
     from notifications.webhooks import STATUS_LABELS, listing
+    from workflow.french import count_fr
 
     choice(status, tuple(STATUS_LABELS), "--status")
     rows = listing(settings().engine, status=status, guichet=guichet_id())
@@ -28,8 +29,9 @@ def webhook_list(
         emit(rows)
         return
     for row in rows:
-        typer.echo(f"{row['id']:>5}  {STATUS_LABELS[row['status']]:<22} {row['attempts']} essai(s)"
-                   f"  {row['reference']} {row['event']}  → {row['url']}")
+        typer.echo(f"{row['id']:>5}  {STATUS_LABELS[row['status']]:<22} "
+                   f"{count_fr(row['attempts'], 'essai'):<9}  {row['reference']} {row['event']}  "
+                   f"→ {row['url']}")
         if row["last_error"]:
             typer.echo(f"       dernière réponse : {row['last_error']}")
 

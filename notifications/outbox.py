@@ -129,6 +129,7 @@ def record_many(engine: Engine, results: list[tuple[Claimed, Any, datetime]], *,
     transaction: sent, retrying (with the next attempt time) or dead; returns each status and
     the error kept with it. Until it commits, the messages stay in flight: a crash before then
     sends them once more, with the same Message-ID."""
+    from workflow.french import count_fr
     done = []
     # A bare connection, not an ORM session: this runs for every message sent.
     with engine.execution_options(comite_write=True).begin() as connection:
@@ -143,9 +144,9 @@ def record_many(engine: Engine, results: list[tuple[Claimed, Any, datetime]], *,
             else:
                 values.update(status="dead")
                 if kind == "temporary":
-                    values["last_error"] = (f"{reply} ; abandonné après {message.attempts} "
-                                            f"essai(s) en {(now - message.created_at).days} "
-                                            "jour(s)")
+                    values["last_error"] = (
+                        f"{reply} ; abandonné après {count_fr(message.attempts, 'essai')} en "
+                        f"{count_fr((now - message.created_at).days, 'jour')}")
             connection.execute(update(Outbox).where(col(Outbox.id) == message.id,
                                                     col(Outbox.status) == "inflight")
                                .values(**values))

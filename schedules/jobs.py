@@ -236,13 +236,14 @@ def tick(engine: Engine, *, now: datetime, render: Renderer,
     Every guichet of the base, each on its own calendar, or only ``guichet``. A row whose work
     raises is marked failed with its error (counted as ``failed``) and the others still run: one
     bad dossier never stops the calendar of everyone else."""
+    from workflow.french import count_fr
     ensure_monthly_lists(engine, now=now, guichet=guichet)
     done: Counter[str] = Counter()
     expired = expire_stale(engine, now=now, guichet=guichet)
     if expired:
         done["expired"] = expired
         if report is not None:
-            report(f"{expired} relance(s) périmée(s), non envoyée(s)")
+            report(count_fr(expired, "relance périmée, non envoyée", "relances périmées, non envoyées"))
     with UnitOfWork(engine) as uow:
         due = list(uow.session.exec(_of(
             select(DueWork.id).where(col(DueWork.status) == "pending", col(DueWork.due_at) <= now)

@@ -100,6 +100,7 @@ def _lines(form: dict[str, str]) -> list[Any]:
 async def decide(request: Request, guichet: str, day: str) -> Response:
     from workflow import sessions
     from workflow.errors import ComiteError, said
+    from workflow.french import count_fr
 
     form = await checked_form(request)
     when = _day(day)
@@ -115,8 +116,9 @@ async def decide(request: Request, guichet: str, day: str) -> Response:
         failed = {"said": said(error), "lines": lines, "values": form}
         with unit_of_work(request, guichet) as uow:
             return _board(request, uow.session, day, status_of(error), failed)
-    request.session["flash"] = (f"{len(done)} décision(s) enregistrée(s) ; les porteurs en "
-                                "seront informés à la clôture de la séance.")
+    decided = count_fr(len(done), "décision enregistrée", "décisions enregistrées")
+    request.session["flash"] = (f"{decided} ; les porteurs en seront informés à la clôture de "
+                                "la séance.")
     return redirect(f"/g/{guichet}/sessions/{when.isoformat()}")
 
 

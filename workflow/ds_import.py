@@ -221,6 +221,7 @@ def _form_data(cells: _Cells) -> dict[str, Any]:
 def validate(rows: list[dict[str, str]], *, mapping: dict[str, str], file: str,
              loaded: context.Loaded, today: date) -> list[Row]:
     """Every row checked before anything is written; each error names its row and column."""
+    from workflow.french import count_fr
     checked, errors = [], []
     for index, cells_ in enumerate(rows, start=2):
         try:
@@ -229,9 +230,10 @@ def validate(rows: list[dict[str, str]], *, mapping: dict[str, str], file: str,
         except InvalidInput as error:
             errors.append(error.message.removeprefix(f"{file} : "))
     if errors:
-        shown = " ; ".join(errors[:10]) + (f" ; et {len(errors) - 10} autre(s)"
+        shown = " ; ".join(errors[:10]) + (f" ; et {count_fr(len(errors) - 10, 'autre')}"
                                            if len(errors) > 10 else "")
-        raise InvalidInput(f"{len(errors)} ligne(s) invalide(s), rien n'a été importé : {shown}",
+        raise InvalidInput(f"{count_fr(len(errors), 'ligne invalide', 'lignes invalides')}, rien n'a été "
+                           f"importé : {shown}",
                            file=file)
     return checked
 

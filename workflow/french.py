@@ -63,6 +63,21 @@ def number_fr(value: int) -> str:
     return format_decimal(value, locale="fr_FR").replace("\u00a0", NARROW)
 
 
+def count_fr(count: int, singular: str, plural: str | None = None) -> str:
+    """``1 dossier``, ``0 dossier``, ``3 dossiers``, ``1 200 lauréats``: a count and its words,
+    agreed as French agrees them (babel's plural rule: the singular up to 1), never « (s) ».
+    ``plural`` is ``singular`` with an s unless given (« dossiers à l'ordre du jour »)."""
+    word = singular if _french().plural_form(count) == "one" else (plural or f"{singular}s")
+    return f"{number_fr(count)} {word}"
+
+
+@lru_cache(maxsize=1)
+def _french() -> Any:
+    from babel import Locale
+
+    return Locale.parse("fr")
+
+
 _BEFORE = re.compile(r"[ \u00a0]+([;:!?»])")
 _AFTER = re.compile(r"«[ \u00a0]+")
 
@@ -87,6 +102,7 @@ FILTERS: dict[str, Any] = {
     "month_fr": month_fr,
     "period_fr": period_fr,
     "number_fr": number_fr,
+    "count_fr": count_fr,
     "time_fr": time_fr,
     "eur": eur_fr,
 }

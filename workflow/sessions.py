@@ -14,7 +14,7 @@ from states.sessions import SESSION_RULES, SessionState, session_refusal
 from workflow import context, due, messages, minutes
 from workflow.db import UnitOfWork
 from workflow.errors import ComiteError, Conflict, InvalidInput, Refused, message
-from workflow.french import time_fr
+from workflow.french import count_fr, time_fr
 from workflow.models import Audit, CommitteeSession, Staff
 from workflow.records import Outbox
 
@@ -145,7 +145,8 @@ def close(uow: UnitOfWork, *, day: date | None, actor: str | None,
     pending = [d.reference for item, d in context.agenda(uow.session, committee) if item.decision is None]
     if pending:
         raise Refused(
-            f"session du {committee.day:%d/%m/%Y} : {len(pending)} dossier(s) sans décision "
+            f"session du {committee.day:%d/%m/%Y} : "
+            f"{count_fr(len(pending), 'dossier sans décision', 'dossiers sans décision')} "
             f"({', '.join(pending)}) ; décider (accept, request_revision, refuse) ou reporter "
             "(defer) chacun avant de clore"
         )
@@ -203,8 +204,10 @@ def cancel(uow: UnitOfWork, *, day: date | None, actor: str | None,
     loaded, committee, who = _start(uow, "cancel", day, actor)
     waiting = _agenda(uow, committee)
     if waiting:
+        on_agenda = count_fr(len(waiting), "dossier à l'ordre du jour",
+                             "dossiers à l'ordre du jour")
         raise Refused(
-            f"la session du {committee.day:%d/%m/%Y} a {len(waiting)} dossier(s) à l'ordre du jour "
+            f"la session du {committee.day:%d/%m/%Y} a {on_agenda} "
             f"({', '.join(item['reference'] for item in waiting)}) : les reporter à une autre "
             "session (defer) ou déplacer la session (move) avant de l'annuler")
     was_convened = committee.state == SessionState.convened
@@ -243,7 +246,8 @@ class AgendaRefused(Refused):
         self.refusals = refusals
         self.errors = errors = {ref: message(error) for ref, error in refusals.items()}
         super().__init__(
-            f"session du {day:%d/%m/%Y} : {len(errors)} décision(s) refusée(s), aucune "
+            f"session du {day:%d/%m/%Y} : "
+            f"{count_fr(len(errors), 'décision refusée', 'décisions refusées')}, aucune "
             "appliquée ; " + " ; ".join(f"{ref} : {said}" for ref, said in errors.items()))
 
 

@@ -65,12 +65,14 @@ def french(error: Any) -> str:
 
 def parse(model: type[M], data: Any, *, file: str | None = None, row: int | None = None) -> M:
     """The model, or InvalidInput naming the first wrong field (and how many others)."""
+    from workflow.french import count_fr
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()
         first = errors[0]
-        more = f" (et {len(errors) - 1} autre(s) erreur(s))" if len(errors) > 1 else ""
+        more = (f" (et {count_fr(len(errors) - 1, 'autre erreur', 'autres erreurs')})"
+                if len(errors) > 1 else "")
         wrong = InvalidInput(french(first) + more, field=field_path(first["loc"]), file=file,
                              row=row)
         wrong.errors = {}

@@ -163,12 +163,12 @@ def test_a_campaign_replayed_with_now(cli, tmp_path):
 
     # The prefecture's documents, from the same base (SQLite or PostgreSQL).
     # September's list as it was sent: d, withdrawn in January, was still a laureate.
-    assert "3 lauréat(s)" in cli.ok("report", "monthly", "--month", "2021-09", "--output",
+    assert "3 lauréats " in cli.ok("report", "monthly", "--month", "2021-09", "--output",
                                     str(tmp_path / "septembre.csv"))
     lines = (tmp_path / "septembre.csv").read_text(encoding="utf-8-sig").splitlines()
     assert [line.split(";")[0] for line in lines[1:-1]] == [refs["a"], refs["b"], refs["d"]]
     assert lines[-1].startswith("Total;") and "65000,00" in lines[-1]
-    assert "2 lauréat(s)" in cli.ok("report", "monthly", "--month", "2022-01", "--output",
+    assert "2 lauréats " in cli.ok("report", "monthly", "--month", "2022-01", "--output",
                                     str(tmp_path / "janvier.csv"))
     assert "figé" in cli.ok("session", "minutes", "2021-09-14", "--output",
                             str(tmp_path / "pv.html"))

@@ -231,10 +231,10 @@ def test_the_refused_project_and_one_award_rules_hold_within_a_guichet(base, tmp
 def test_the_directorate_gets_one_list_of_every_guichet_and_the_consolidated_figures(two,
                                                                                      tmp_path):
     own = tmp_path / "cantal.csv"
-    assert "1 lauréat(s)" in two.ok("report", "monthly", "--month", "2021-07", "--output",
+    assert "1 lauréat " in two.ok("report", "monthly", "--month", "2021-07", "--output",
                                     str(own), "--guichet", "cantal-2021")
     path = tmp_path / "tous.csv"
-    assert "2 lauréat(s)" in two.ok("report", "monthly", "--month", "2021-07",
+    assert "2 lauréats " in two.ok("report", "monthly", "--month", "2021-07",
                                     "--all-guichets", "--output", str(path))
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")), delimiter=";"))
     assert rows[0][:2] == ["Guichet", "Référence"]
@@ -273,12 +273,12 @@ def test_each_guichet_mails_from_its_own_address(two, monkeypatch):
         monkeypatch.setenv("COMITE_SMTP_PORT", str(server.port))
         monkeypatch.delenv("COMITE_MAIL_FROM", raising=False)
         out = two.ok("outbox", "send", now="2021-10-30T10:00")
-    assert out.startswith(f"{len(handler.received)} envoyé(s)") and handler.received
+    assert out.startswith(f"{len(handler.received)} envoyés,") and len(handler.received) > 1
     senders = {(message["Subject"].split("]")[0] + "]").split("-")[0]: message["From"]
                for message in handler.received if message["Subject"].startswith("[")}
     assert "guichet.bretagne@example.org" in senders["[BZH"]
     assert "guichet.cantal@example.org" in senders["[CAN"]
-    assert "0 envoyé(s)" in two.ok("outbox", "send", now="2021-10-30T10:05")
+    assert "0 envoyé," in two.ok("outbox", "send", now="2021-10-30T10:05")
 
 
 def test_one_guichets_tick_and_delivery_leave_the_others_alone(base, tmp_path, monkeypatch):

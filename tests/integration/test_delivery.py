@@ -191,7 +191,7 @@ def test_temporary_failures_give_up_after_the_attempt_cap(engine, clock):
             clock.later(hours=7)
     row = rows(engine)["owner@example.org"]
     assert (row["status"], row["attempts"]) == ("dead", 3)
-    assert row["last_error"] == "451 4.3.0 later ; abandonné après 3 essai(s) en 0 jour(s)"
+    assert row["last_error"] == "451 4.3.0 later ; abandonné après 3 essais en 0 jour"
 
 
 def test_temporary_failures_give_up_once_the_message_is_too_old(engine, clock):

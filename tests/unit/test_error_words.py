@@ -30,3 +30,14 @@ def test_what_names_no_field_keeps_its_words_less_the_command_lines_options():
     stale = Refused("conflit : relire le dossier (comite dossier show BZH-2021-0001) et "
                     "recommencer")
     assert said(stale) == "conflit : relire le dossier et recommencer"
+
+
+def test_a_count_agrees_with_its_words_as_french_agrees_them_never_with_an_s_in_brackets():
+    from workflow.french import count_fr
+
+    assert count_fr(0, "dossier") == "0 dossier" and count_fr(1, "dossier") == "1 dossier"
+    assert count_fr(2, "dossier") == "2 dossiers"
+    assert count_fr(1200, "lauréat") == "1\u202f200 lauréats"
+    assert count_fr(3, "ligne refusée", "lignes refusées") == "3 lignes refusées"
+    assert count_fr(1, "dossier à l'ordre du jour", "dossiers à l'ordre du jour") == (
+        "1 dossier à l'ordre du jour")

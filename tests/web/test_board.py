@@ -107,7 +107,7 @@ def test_a_coordinator_runs_the_june_session_from_the_board(june):
     assert cli.digest() == before  # nothing applied
     lines[e] = {"decision": "refuse", "reason": f"Déjà lauréat avec le dossier {a}"}
     decided = _decisions(client, lines)
-    assert decided.status_code == 200 and "5 décision(s) enregistrée(s)" in _text(decided.text)
+    assert decided.status_code == 200 and "5 décisions enregistrées" in _text(decided.text)
     assert _statuses(engine, refs) == {a: "accepted", b: "to_be_revised", c: "refused",
                                        d: "committee", e: "refused"}
     with engine.connect() as connection:
