@@ -108,6 +108,12 @@ def test_a_coordinator_runs_the_june_session_from_the_board(june):
     lines[e] = {"decision": "refuse", "reason": f"Déjà lauréat avec le dossier {a}"}
     decided = _decisions(client, lines)
     assert decided.status_code == 200 and "5 décisions enregistrées" in _text(decided.text)
+    # each line says what was decided, not what to do
+    board = _text(decided.text)
+    assert "Décision : financement accordé , 30 000,00 €" in board  # (the tag leaves a space)
+    assert "Décision : reporté à une session ultérieure" in board
+    assert "Décision : non retenu" in board and "Décision : renvoyé à revoir" in board
+    assert "Décision : accorder" not in board and "Décision : refuser" not in board
     assert _statuses(engine, refs) == {a: "accepted", b: "to_be_revised", c: "refused",
                                        d: "committee", e: "refused"}
     with engine.connect() as connection:

@@ -205,6 +205,7 @@ def test_the_page_shows_the_application_amounts_findings_and_messages_to_the_own
     assert "Projet breton 1" in page and "Exemplaire" in page
     # the form's coded answers as French says them, never their codes
     assert "Stade du projet mise en œuvre" in page
+    assert "commune, 18 500 habitants" in page  # as French writes a number, not « 18500 »
     reports = page.split("Rapports reçus")[1].split("Courriels au porteur")[0]
     assert "3e trimestre 2021" in reports and "dans les temps" in reports
     assert not {"implementation", "on_track", "2021-Q3"} & set(page.split()), page

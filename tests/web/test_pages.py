@@ -357,6 +357,7 @@ def test_the_outbox_page_lists_the_guichets_messages_and_a_coordinator_requeues_
     settings = client.get("/g/bretagne-2021/guichet")
     assert settings.status_code == 200 and "Finistère" in settings.text
     assert COORDINATOR in settings.text
+    assert "Part finançable du coût 100,0 %" in _text(settings.text)  # not « 1.00 »
 
 
 def test_the_list_filters_by_session_sorts_and_pages_in_the_database(site, monkeypatch):
@@ -427,7 +428,7 @@ def test_the_reports_page_gives_the_monthly_list_and_the_statistics_with_charts(
     login(client, COORDINATOR)
     page = client.get("/g/bretagne-2021/rapports", params={"month": "2021-10"})
     shown = _text(page.text)
-    assert "1 lauréat à la fin du mois 2021-10" in shown and "BZH-2021-0001" in shown
+    assert "1 lauréat à fin octobre 2021" in shown and "BZH-2021-0001" in shown
     assert "Lauréats et montants par département" in shown and "33,3 %" in shown  # 1 of 3
     csv = client.get("/g/bretagne-2021/rapports/laureats-2021-10.csv")
     cli.ok("report", "monthly", "--month", "2021-10", "--guichet", "bretagne-2021",
