@@ -191,3 +191,11 @@ def test_an_instructor_sees_only_their_departements_lines_messages_and_work(june
     assert "Convocation" not in mail  # the members' messages are the coordinators' business
     coordinator_mail = client.get("/g/bretagne-2021/courriels").text
     assert f"[{refs[0]}]" in coordinator_mail and "Convocation" in coordinator_mail
+
+
+def test_a_session_with_no_agenda_yet_shows_what_the_guichets_envelope_has_left(june):
+    client, _, _, _ = june
+    page = _text(client.get("/g/bretagne-2021/sessions/2021-10-19").text)
+    left = page.split("Enveloppe restante")[1].split("Ordre du jour")[0]
+    assert "Enveloppe du guichet : 1 188 000,00 €" in left
+    assert "Aucun dossier à l'ordre du jour" in page
