@@ -213,7 +213,7 @@ def test_the_page_shows_the_application_amounts_findings_and_messages_to_the_own
     from states.lifecycle import EVENTS
 
     history = page.split("Historique")[1].split("Rapports reçus")[0]
-    assert "dossier déposé" in history and "financement accordé" in history
+    assert "dossier déposé , par" in history and "financement accordé" in history
     assert "convention signée" in history and "rapport trimestriel reçu" in history
     assert not {*EVENTS, "submit"} & set(re.findall(r"\w+", history)), history
 
