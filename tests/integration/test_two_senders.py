@@ -27,7 +27,7 @@ def test_two_senders_deliver_each_message_once(engine, db_url):
                                     env=env) for _ in range(2)]
         outputs = [sender.communicate(timeout=300) for sender in senders]
     assert [s.returncode for s in senders] == [0, 0], outputs
-    sent = [int(out.split(" envoyé")[0]) for out, _ in outputs]
+    sent = [int(out.split(" envoyé")[0].replace("\u202f", "")) for out, _ in outputs]  # 1 020
     assert sum(sent) == MESSAGES and min(sent) > 0  # both took part; each counted once
     copies = Counter(str(m["Message-ID"]) for m in handler.received)
     with UnitOfWork(engine) as uow:
