@@ -143,11 +143,13 @@ def _filters(actor: Actor, asked: Asked) -> dict[str, Any] | None:
 @router.get("/g/{guichet}/dossiers", response_class=HTMLResponse)
 def dossiers(request: Request, guichet: str, asked: Listed,
              page_number: int = 1) -> Response:
+    from states.guards import territory
     from workflow import views
 
     db = reads(request, guichet)
     loaded, actor = member(request, db)
     filters = _filters(actor, asked)
+    own = territory(actor)  # an instructor's list is their département's: the only one offered
     number = max(page_number, 1)
     rows, total = views.dossier_page(
         db, sort=asked.sort, descending=asked.order == "desc", limit=PER_PAGE,
@@ -155,7 +157,8 @@ def dossiers(request: Request, guichet: str, asked: Listed,
     return page(request, "dossiers.html.j2", guichet=loaded.row, actor=actor,
                 rows=rows, total=total, number=number, pages=max(1, -(-total // PER_PAGE)),
                 filters=asdict(asked), query=asked.query, states=STATE_LABELS,
-                departments=sorted(loaded.config.department_codes),
+                departments=[own] if own else sorted(loaded.config.department_codes),
+                every_department=own is None,
                 measures=loaded.config.guichet.measures, sorts=SORT_LABELS,
                 sessions=[s["date"] for s in views.session_list(db, loaded)])
 

@@ -81,6 +81,10 @@ def test_an_instructor_lands_on_their_departement_and_gets_a_404_elsewhere(site)
     login(client, INSTRUCTOR["22"])
     listing = client.get("/g/bretagne-2021/dossiers").text
     assert "BZH-2021-0001" in listing and "BZH-2021-0002" not in listing
+    # the département filter offers their own, chosen, not « Tous » over a list that is not all
+    offered = re.search(r'<select class="fr-select" id="department".*?</select>', listing, re.S)
+    assert offered is not None
+    assert re.findall(r'<option value="([^"]*)"', offered.group(0)) == ["22"]
     assert client.get("/g/bretagne-2021/dossiers/BZH-2021-0001").status_code == 200
     other = client.get("/g/bretagne-2021/dossiers/BZH-2021-0002")  # a dossier of the 29
     assert other.status_code == 404 and "BZH-2021-0002" not in _text(other.text).split(
