@@ -71,6 +71,17 @@ def count_fr(count: int, singular: str, plural: str | None = None) -> str:
     return f"{number_fr(count)} {word}"
 
 
+def sentence(text: str) -> str:
+    """A message as a sentence starts: its first word with an upper-case letter, the rest as
+    written (Jinja's ``capitalize`` would lower « BZH-2021-0001 » and « EPCI »). A message that
+    starts with a name (``revise.json : …``, an address) keeps it as it is written."""
+    return text[:1].upper() + text[1:] if _FIRST_WORD.match(text) else text
+
+
+# a word of letters (l'ordre, peut-être) followed by a space, a punctuation mark or nothing
+_FIRST_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*(?=[\s,:;!?]|$)")
+
+
 @lru_cache(maxsize=1)
 def _french() -> Any:
     from babel import Locale
@@ -103,6 +114,7 @@ FILTERS: dict[str, Any] = {
     "period_fr": period_fr,
     "number_fr": number_fr,
     "count_fr": count_fr,
+    "sentence": sentence,
     "time_fr": time_fr,
     "eur": eur_fr,
 }

@@ -41,3 +41,13 @@ def test_a_count_agrees_with_its_words_as_french_agrees_them_never_with_an_s_in_
     assert count_fr(3, "ligne refusée", "lignes refusées") == "3 lignes refusées"
     assert count_fr(1, "dossier à l'ordre du jour", "dossiers à l'ordre du jour") == (
         "1 dossier à l'ordre du jour")
+
+
+def test_a_message_on_a_page_starts_as_a_sentence_but_a_name_it_starts_with_is_kept():
+    from workflow.french import sentence
+
+    assert sentence("le motif du retrait est obligatoire") == "Le motif du retrait est obligatoire"
+    assert sentence("état inconnu") == "État inconnu" and sentence("l'ordre") == "L'ordre"
+    assert sentence("revise.json : pas du JSON") == "revise.json : pas du JSON"
+    assert sentence("BZH-2021-0001 et EPCI") == "BZH-2021-0001 et EPCI"  # nothing lowered
+    assert sentence("o@example.org : inconnu") == "o@example.org : inconnu"

@@ -110,15 +110,15 @@ def test_bad_input_and_refusals_show_on_their_form_keep_what_was_typed_and_write
     assert ">Dossier prioritaire</textarea>" in wrong.text
     assert re.findall(r'<option value="(\d{4}-\d\d-\d\d)"', wrong.text) == ["2022-02-08"]
     typed = _post(client, "withdraw", reason="   ")
-    assert typed.status_code == 409 and "le motif du retrait est obligatoire" in _text(typed.text)
+    assert typed.status_code == 409 and "Le motif du retrait est obligatoire" in _text(typed.text)
     assert cli.digest() == before
 
 
 @pytest.mark.parametrize(("event", "fields", "said", "status"), [
-    ("withdraw", {"reason": "   "}, "Pas maintenant : le motif du retrait est obligatoire", 409),
-    ("schedule", {"session": ""}, "date de session manquante (AAAA-MM-JJ)", 422),
-    ("schedule", {"session": "2099-01-01"}, "aucune session le 2099-01-01", 422),
-    ("withdraw", {"reason": "Abandon\x1b"}, "caractère de contrôle", 422),
+    ("withdraw", {"reason": "   "}, "Le motif du retrait est obligatoire", 409),
+    ("schedule", {"session": ""}, "Date de session manquante (AAAA-MM-JJ)", 422),
+    ("schedule", {"session": "2099-01-01"}, "Aucune session le 2099-01-01", 422),
+    ("withdraw", {"reason": "Abandon\x1b"}, "Caractère de contrôle", 422),
 ])
 def test_a_refusal_on_a_page_speaks_of_the_form_not_of_the_command_line(filed, event, fields,
                                                                          said, status):

@@ -92,12 +92,12 @@ def test_an_owner_withdraws_with_a_reason_after_a_confirmation(owner_site):
     before = _digest(desk)
     empty = client.post(url, data={**_csrf(confirm.text), "reason": ""})
     assert empty.status_code == 409 and _digest(desk) == before
-    assert "le motif du retrait est obligatoire" in _text(empty.text)
+    assert "Le motif du retrait est obligatoire" in _text(empty.text)
     assert "--reason" not in empty.text and "withdraw" not in _text(empty.text)
     long = client.post(url, data={**_csrf(confirm.text), "reason": "a" * 5001})
     assert long.status_code == 422 and _digest(desk) == before
     assert 'id="reason-erreur"' in long.text  # on the reason's own field
-    assert "la motivation fait 5001 caractères" in _text(long.text)
+    assert "La motivation fait 5001 caractères" in _text(long.text)
     done = client.post(url, data={**_csrf(confirm.text), "reason": "Projet abandonné"},
                        follow_redirects=True)
     assert "Votre dossier est retiré" in _text(done.text)

@@ -55,7 +55,7 @@ def test_without_a_session_the_pages_send_to_the_login(site):
     client, _ = site
     assert client.get("/", follow_redirects=False).headers["location"] == "/connexion"
     answer = client.get("/g/bretagne-2021/")
-    assert answer.status_code == 401 and "connectez-vous" in answer.text
+    assert answer.status_code == 401 and "Connectez-vous" in answer.text
 
 
 def test_a_coordinator_sees_the_dashboard_list_and_dossier_of_their_guichet(site):
@@ -69,7 +69,7 @@ def test_a_coordinator_sees_the_dashboard_list_and_dossier_of_their_guichet(site
     assert listing.status_code == 200
     assert all(f"BZH-2021-000{n}" in listing.text for n in (1, 2, 3))
     unknown = client.get("/g/bretagne-2021/dossiers", params={"state": "perdu"})
-    assert unknown.status_code == 422 and "valeur inconnue « perdu »" in unknown.text
+    assert unknown.status_code == 422 and "Valeur inconnue « perdu »" in unknown.text
     refused = client.get("/g/bretagne-2021/dossiers", params={"state": "refused"}).text
     assert "BZH-2021-0003" in refused and "BZH-2021-0001" not in refused
     page = _text(client.get("/g/bretagne-2021/dossiers/BZH-2021-0001").text)
@@ -377,7 +377,7 @@ def test_the_list_filters_by_session_sorts_and_pages_in_the_database(site, monke
     assert ordered.index("BZH-2021-0003") < ordered.index("BZH-2021-0002") < ordered.index(
         "BZH-2021-0001")  # 35, 29, 22
     wrong = client.get("/g/bretagne-2021/dossiers", params={"sort": "couleur"})
-    assert wrong.status_code == 422 and "tri inconnu « couleur »" in wrong.text
+    assert wrong.status_code == 422 and "Tri inconnu « couleur »" in wrong.text
     monkeypatch.setattr(pages, "PER_PAGE", 2)
     first = client.get("/g/bretagne-2021/dossiers", params={"sort": "reference"}).text
     assert "3 dossiers, page 1 sur 2" in _text(first) and "BZH-2021-0003" not in first
