@@ -38,10 +38,10 @@ def session_show(day: Day, as_json: Json = False) -> None:
     if as_json:
         emit(document)
         return
-    from states.lifecycle import BY_EVENT
+    from states.lifecycle import HAPPENED
     typer.echo(f"session du {document['date']} : {SESSION_LABELS[document['state']]}")
-    for item in document["agenda"]:
-        decision = BY_EVENT[item["decision"]].label if item["decision"] else "à décider"
+    for item in document["agenda"]:  # what was decided, as a history says it
+        decision = HAPPENED[item["decision"]] if item["decision"] else "à décider"
         typer.echo(f"  {item['position']}. {item['reference']}  {decision}")
 
 

@@ -96,6 +96,8 @@ def table(document: dict[str, Any]) -> str:
               "by_kind": "Par type de collectivité",
               "by_population": "Par population", "by_measure": "Par mesure"}
     for axis, title in titles.items():
+        if axis not in document:  # by guichet: only over several guichets
+            continue
         lines.append(f"{title} :")
         for key, value in document.get(axis, {}).items():
             lines.append(f"  {said(axis, key):<20} {value['count']:>4}  "

@@ -100,6 +100,9 @@ def test_a_campaign_replayed_with_now(cli, tmp_path):
     assert [(i["reference"], i["decision"]) for i in agenda["agenda"]] == [
         (refs["a"], "accept"), (refs["b"], "request_revision"), (refs["c"], "refuse"),
         (refs["d"], "defer")]
+    said = cli.ok("session", "show", "2021-06-22")  # what was decided, as a history says it
+    assert f"{refs['a']}  financement accordé" in said and f"{refs['c']}  non retenu" in said
+    assert f"{refs['d']}  reporté à une session ultérieure" in said
 
     revised = form(applicant={"department": "29"}, title="Projet b révisé")
     revised["applicant"]["siren"] = json.loads(

@@ -176,3 +176,4 @@ def test_the_stats_table_names_each_authority_kind_in_french(campaign):
     names = [line.split()[0] for line in by_kind]
     assert "EPCI" in names and "autre" in names
     assert not {"epci", "other"} & set(names)
+    assert "Par guichet :" not in lines  # one guichet: no axis of guichets, not an empty one
