@@ -23,10 +23,11 @@ def monthly(
 ) -> None:
     """La liste des lauréats à la fin du mois, en CSV ou XLSX selon l'extension."""
     from reports.monthly import write
-    from workflow.french import count_fr
+    from workflow.french import count_fr, month_fr
 
     report = reading(lambda s: write(s, month, output, all_guichets=all_guichets))
-    typer.echo(f"{count_fr(len(report.lines), 'lauréat')} au {report.month} : {output}")
+    typer.echo(f"{count_fr(len(report.lines), 'lauréat')} à fin {month_fr(report.month)} : "
+               f"{output}")
 
 
 @app.command()

@@ -13,8 +13,8 @@ def test_reports_from_the_demo_campaign(tmp_path, capsys, monkeypatch):
     Cli(tmp_path / "unused.db", capsys, monkeypatch).ok("demo", "--folder", str(tmp_path / "d"),
                                                         "--replay-only")
     cli = Cli(tmp_path / "d" / "demo.db", capsys, monkeypatch)
-    assert "1 lauréat " in cli.ok("report", "monthly", "--month", "2021-06", "--output",
-                                    str(tmp_path / "juin.xlsx"))
+    assert "1 lauréat à fin juin 2021 : " in cli.ok("report", "monthly", "--month", "2021-06",
+                                                   "--output", str(tmp_path / "juin.xlsx"))
     sheet = load_workbook(tmp_path / "juin.xlsx").active
     assert sheet["A3"].value == "BZH-2021-0001"
     assert "figé" in cli.ok("session", "minutes", "2021-06-22", "--output",
