@@ -60,7 +60,10 @@ def test_every_decision_says_how_to_contest_it_and_a_revision_by_when(desk):
         assert "tribunal administratif de Rennes" in row.text and "Télérecours citoyens" in row.text
     assert "Préciser la méthode participative" in revision.text
     assert "au plus tard le samedi 21 août 2021" in revision.text  # 60 days after the decision
-    assert "formulaire de candidature révisé" in revision.text
+    # where to resubmit: on the owner's own page, which the mail's link opens
+    assert "ouvrez votre dossier en ligne (lien ci-dessous) et déposez-y le formulaire révisé" in (
+        revision.text.replace("\u202f", " "))
+    assert "/lien/" in revision.text
 
 
 def test_the_agreement_says_where_to_send_it_and_carries_the_guichet_s_template(desk):

@@ -45,6 +45,17 @@ def test_every_owner_email_names_whom_to_contact(name):
         assert "ne pas y répondre" not in part
 
 
+@pytest.mark.parametrize("name", OWNERS)
+def test_every_owner_email_sets_its_link_apart_by_one_blank_line(name):
+    from datetime import date
+
+    _, text, _, _ = render(name, {**SAMPLES[name], "link": "http://127.0.0.1:8000/lien/T",
+                                  "link_until": date(2021, 9, 1)})
+    body, link = text.split("Votre dossier en ligne")
+    assert body.endswith(".\n\n") or body.endswith("»\n\n"), body[-60:]
+    assert "\n\n\n" not in text  # nor two blank lines anywhere
+
+
 @pytest.mark.parametrize("name", ["decision_accepted", "decision_revision", "decision_refused"])
 def test_every_decision_states_how_and_by_when_it_can_be_contested(name):
     _, text, html, _ = render(name, SAMPLES[name])
