@@ -177,6 +177,7 @@ async def _post(request: Request, guichet: str, reference: str, event: str, name
                 data: Any = None) -> Response:
     from states.refusal import EventRefused
     from workflow.errors import ComiteError
+    from workflow.french import period_fr
     from workflow.owner import refusal_words
 
     form = await checked_form(request)
@@ -198,12 +199,14 @@ async def _post(request: Request, guichet: str, reference: str, event: str, name
             return _owner_page(request, uow.session, opened, name, status_of(error),
                                values=form, errors=errors, said=said, rows=rows)
     told = f"un accusé de réception part à {done.owner_email}"
-    request.session["flash"] = {
-        "withdraw": f"Votre dossier est retiré ; {told}.",
-        "submit_report": f"Votre rapport du trimestre {form.get('period', '')} est envoyé : "
-                         f"merci ; {told}.",
-        "resubmit": f"Votre dossier révisé est déposé (révision {done.revision}) ; {told}.",
-    }[event]
+    if event == "withdraw":
+        request.session["flash"] = f"Votre dossier est retiré ; {told}."
+    elif event == "submit_report":  # its period checked by the event: 2021-Q3
+        request.session["flash"] = (f"Votre rapport du {period_fr(form['period'])} est envoyé : "
+                                    f"merci ; {told}.")
+    else:
+        request.session["flash"] = (f"Votre dossier révisé est déposé (révision {done.revision}) "
+                                    f"; {told}.")
     return redirect(f"/g/{guichet}/porteur/{done.reference}")
 
 

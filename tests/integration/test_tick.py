@@ -51,6 +51,9 @@ def test_tick_twice_sends_once(desk):
     assert first["report_reminder"] == 1
     assert run(desk, "2021-10-08 09:05") == Counter()
     assert kinds(desk)["report_due"] == 1
+    [due] = [m for m in desk.outbox() if m.kind == "report_due"]
+    # where to file it: the dossier's own page, which the mail's link opens
+    assert "Vous pouvez le déposer depuis votre dossier en ligne" in due.text and "/lien/" in due.text
 
 
 def test_missed_ticks_catch_up_each_reminder_once(desk):

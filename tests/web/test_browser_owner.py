@@ -138,7 +138,7 @@ def test_an_owner_sends_a_report_reworks_a_dossier_and_withdraws_another(browser
     failures["rapport refusé"] = _violations(page)
     page.locator("#companies-1-siren").fill(siren(35_000_012))
     page.get_by_role("button", name="Envoyer le rapport").click()
-    assert "Votre rapport du trimestre 2021-Q3 est envoyé" in page.content()
+    assert "Votre rapport du 3e trimestre 2021 est envoyé" in page.content()
     assert [c["name"] for c in desk.show(laureate)["reports"][0]["companies"]] == [
         "Société Alpha-Exemple", "Société Beta-Exemple"]
     assert "rapport" in desk.outbox()[-1].subject.lower()

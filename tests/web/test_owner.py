@@ -137,7 +137,7 @@ def test_a_quarterly_report_with_a_bad_siren_keeps_what_was_typed_and_writes_not
     assert "Marché notifié." in wrong.text  # the textarea keeps it
     fields["companies[1].siren"] = siren(35_000_002)
     done = client.post(url, data=fields, follow_redirects=True)
-    assert "Votre rapport du trimestre 2021-Q3 est envoyé" in _text(done.text)
+    assert "Votre rapport du 3e trimestre 2021 est envoyé" in _text(done.text)
     report = desk.show(reference)["reports"][0]
     assert report["period"] == "2021-Q3" and [c["name"] for c in report["companies"]] == [
         "Société A", "Société B"]
