@@ -8,6 +8,7 @@ rules as everything else (states.guards). No business rule lives here or in a te
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -125,8 +126,17 @@ def templates(settings: WebSettings) -> Jinja2Templates:
     # an instant as the documents give it (already in the guichet's time zone, with its offset)
     found.env.filters["moment"] = lambda text: datetime.fromisoformat(text).strftime(
         "%d/%m/%Y %H:%M")
+    found.env.filters["code_spans"] = code_spans
     found.env.globals["brand"] = settings.brand
     return found
+
+
+def code_spans(text: str) -> Any:
+    """The API's descriptions as their OpenAPI schema writes them (Markdown): escaped, each
+    `span` between backticks shown as code, nothing else interpreted."""
+    from markupsafe import Markup, escape
+
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text))))
 
 
 class RequestIdAndHeaders:

@@ -305,6 +305,11 @@ def test_the_documentation_page_is_written_from_the_schema(api):
     assert page.status_code == 200 and "API de comite" in page.text
     for path in client.get("/api/v1/openapi.json").json()["paths"]:
         assert f"/api/v1{path}" in page.text
+    # the schema's Markdown shown as a reader reads it: code as code, no stray backtick
+    assert "<code>If-Match</code>" in page.text and "`" not in page.text
+    # each answer with what it means, once
+    assert "<code>412</code> : le dossier a changé depuis la version lue" in page.text
+    assert "comme dit plus haut" not in page.text
 
 
 def test_a_body_past_the_sites_bound_is_refused_in_french_and_unread(api):
