@@ -16,7 +16,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, FastAPI, Header, Query, Request
+from fastapi import Body, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
@@ -166,9 +166,14 @@ def person(request: Request,
 
 
 Person = Annotated[str, Depends(person)]
+# The path's parameters, as the documentation describes them.
+GuichetId = Annotated[str, Path(description="l'identifiant du guichet (bretagne-2021)")]
+Reference = Annotated[str, Path(description="la référence du dossier (BZH-2021-0001)")]
+EventName = Annotated[str, Path(description="l'événement (start_instruction, schedule…)")]
+Day = Annotated[date, Path(description="la date de la session (AAAA-MM-JJ)")]
 
 
-async def _scoped(request: Request, guichet: str) -> Any:
+async def _scoped(request: Request, guichet: GuichetId) -> Any:
     """The request's read-only unit of work on the guichet of the path (`web.app.reads`)."""
     return reads(request, guichet, channel="api")
 
@@ -261,7 +266,7 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
 
     @router.get("/guichets/{guichet}", tags=["guichets"],
                 summary="Un guichet : réglages, équipe, départements, calendrier")
-    def guichet(guichet: str, email: Person, db: Db) -> dict[str, Any]:
+    def guichet(guichet: GuichetId, email: Person, db: Db) -> dict[str, Any]:
         from workflow import views
 
         member_of(db, email)
@@ -269,7 +274,7 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
 
     @router.get("/guichets/{guichet}/dossiers", tags=["dossiers"],
                 summary="Les dossiers, filtrés, par pages (curseur `apres`)")
-    def dossiers(guichet: str, email: Person, db: Db,
+    def dossiers(guichet: GuichetId, email: Person, db: Db,
                  state: Annotated[DossierState | None, Query(description="l'état")] = None,
                  department: Annotated[str | None, Query(description="département")] = None,
                  measure: Annotated[str | None, Query(description="mesure (3a…)")] = None,
@@ -292,7 +297,7 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
 
     @router.get("/dossiers/{reference}", tags=["dossiers"],
                 summary="Un dossier et son historique ; ETag : sa version")
-    def dossier(reference: str, email: Person, db: Base) -> JSONResponse:
+    def dossier(reference: Reference, email: Person, db: Base) -> JSONResponse:
         from workflow import context, views
 
         context.readable(db, reference, email)  # else 404
@@ -302,7 +307,7 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
     @router.post("/guichets/{guichet}/dossiers", tags=["dossiers"], status_code=201,
                  summary="Déposer un dossier (le JSON de `dossier submit`)",
                  responses={201: {"description": "le dossier déposé, et son adresse"}})
-    def submit(guichet: str, email: Person, request: Request,
+    def submit(guichet: GuichetId, email: Person, request: Request,
                form: Annotated[dict[str, Any], Body(description="le formulaire (annexe 1)")],
                ) -> JSONResponse:
         from workflow import dossiers as filing
@@ -320,7 +325,7 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
 
     @router.post("/dossiers/{reference}/events/{event}", tags=["dossiers"],
                  summary="Un événement du dossier, sur la version lue (If-Match)")
-    def fire(reference: str, event: str, email: Person, request: Request,
+    def fire(reference: Reference, event: EventName, email: Person, request: Request,
              if_match: Annotated[str | None, Header(
                  description="la version lue (l'ETag du dossier)")] = None,
              fields: Annotated[dict[str, Any] | None, Body(description=(
@@ -364,7 +369,7 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
         return JSONResponse(document, headers={"ETag": f'"{document["version"]}"'})
 
     @router.get("/guichets/{guichet}/sessions", tags=["sessions"], summary="Les sessions")
-    def sessions(guichet: str, email: Person, db: Db) -> list[dict[str, Any]]:
+    def sessions(guichet: GuichetId, email: Person, db: Db) -> list[dict[str, Any]]:
         from workflow import views
 
         loaded, _ = member_of(db, email)
@@ -372,7 +377,7 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
 
     @router.get("/guichets/{guichet}/sessions/{day}", tags=["sessions"],
                 summary="Une session et son ordre du jour")
-    def session(guichet: str, day: date, email: Person, db: Db) -> dict[str, Any]:
+    def session(guichet: GuichetId, day: Day, email: Person, db: Db) -> dict[str, Any]:
         from workflow import views
 
         _, actor = member_of(db, email)
@@ -381,7 +386,7 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
                                     if may_read(actor, line["department"])]}
 
     @router.get("/guichets/{guichet}/budget", tags=["guichets"], summary="L'enveloppe")
-    def budget(guichet: str, email: Person, db: Db) -> dict[str, Any]:
+    def budget(guichet: GuichetId, email: Person, db: Db) -> dict[str, Any]:
         from workflow import views
 
         loaded, _ = member_of(db, email)
@@ -389,7 +394,7 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
 
     @router.get("/guichets/{guichet}/outbox", tags=["guichets"],
                 summary="Les courriels du guichet et leur état")
-    def outbox(guichet: str, email: Person, db: Db,
+    def outbox(guichet: GuichetId, email: Person, db: Db,
                status: Annotated[Status | None, Query(description="l'état d'envoi")] = None,
                ) -> list[dict[str, Any]]:
         from states.guards import territory
@@ -400,7 +405,7 @@ def _router() -> Any:  # noqa: C901  (one route per document of the command line
                             department=territory(actor))
 
     @router.get("/guichets/{guichet}/stats", tags=["guichets"], summary="Les statistiques")
-    def stats(guichet: str, email: Person, db: Db) -> dict[str, Any]:
+    def stats(guichet: GuichetId, email: Person, db: Db) -> dict[str, Any]:
         from reports.stats import compute
 
         member_of(db, email)

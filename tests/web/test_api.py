@@ -310,6 +310,15 @@ def test_the_documentation_page_is_written_from_the_schema(api):
     # each answer with what it means, once
     assert "<code>412</code> : le dossier a changé depuis la version lue" in page.text
     assert "comme dit plus haut" not in page.text
+    # the path's parameters say what they are, once each
+    schema = client.get("/api/v1/openapi.json").json()
+    for path, methods in schema["paths"].items():
+        for operation in methods.values():
+            named = [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]
+            assert sorted(named) == sorted(set(named)) and len(named) == path.count("{")
+            assert all(p.get("description") for p in operation.get("parameters", [])
+                       if p["in"] == "path"), (path, operation["parameters"])
+    assert "la référence du dossier (BZH-2021-0001)" in page.text
 
 
 def test_a_body_past_the_sites_bound_is_refused_in_french_and_unread(api):
