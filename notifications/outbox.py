@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from workflow.db import UnitOfWork, by_key
 from workflow.errors import NotFound, Refused
+from workflow.french import count_fr
 from workflow.records import Outbox
 
 
@@ -129,7 +130,6 @@ def record_many(engine: Engine, results: list[tuple[Claimed, Any, datetime]], *,
     transaction: sent, retrying (with the next attempt time) or dead; returns each status and
     the error kept with it. Until it commits, the messages stay in flight: a crash before then
     sends them once more, with the same Message-ID."""
-    from workflow.french import count_fr
     done = []
     # A bare connection, not an ORM session: this runs for every message sent.
     with engine.execution_options(comite_write=True).begin() as connection:

@@ -23,6 +23,7 @@ from workflow import context, messages
 from workflow.context import SYSTEM, Loaded
 from workflow.db import Renderer, UnitOfWork, insert_new
 from workflow.due import at_local, monthly_key
+from workflow.french import count_fr
 from workflow.models import (
     AgendaItem,
     Audit,
@@ -236,7 +237,6 @@ def tick(engine: Engine, *, now: datetime, render: Renderer,
     Every guichet of the base, each on its own calendar, or only ``guichet``. A row whose work
     raises is marked failed with its error (counted as ``failed``) and the others still run: one
     bad dossier never stops the calendar of everyone else."""
-    from workflow.french import count_fr
     ensure_monthly_lists(engine, now=now, guichet=guichet)
     done: Counter[str] = Counter()
     expired = expire_stale(engine, now=now, guichet=guichet)

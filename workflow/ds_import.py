@@ -28,6 +28,7 @@ from workflow.db import UnitOfWork
 from workflow.dossiers import file_form, record
 from workflow.errors import InvalidInput, Refused
 from workflow.forms import DossierForm, dossier_form, motivation, read_text
+from workflow.french import count_fr
 from workflow.models import Dossier
 
 DEFAULT_MAPPING = Path(__file__).resolve().parents[1] / "examples" / "ds-mapping.toml"
@@ -221,7 +222,6 @@ def _form_data(cells: _Cells) -> dict[str, Any]:
 def validate(rows: list[dict[str, str]], *, mapping: dict[str, str], file: str,
              loaded: context.Loaded, today: date) -> list[Row]:
     """Every row checked before anything is written; each error names its row and column."""
-    from workflow.french import count_fr
     checked, errors = [], []
     for index, cells_ in enumerate(rows, start=2):
         try:

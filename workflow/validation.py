@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from workflow.errors import InvalidInput
+from workflow.french import count_fr
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -65,7 +66,6 @@ def french(error: Any) -> str:
 
 def parse(model: type[M], data: Any, *, file: str | None = None, row: int | None = None) -> M:
     """The model, or InvalidInput naming the first wrong field (and how many others)."""
-    from workflow.french import count_fr
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -482,10 +482,12 @@ def board(session: Session, day: date, *, department: str | None = None,
             "forfait_eur": eur_json(flat) if flat is not None else None,
             "eligibility": list(findings(loaded, d)),
         })
-    main = [m for m in loaded.config.guichet.measures if context.pool_measures(loaded, m)[0] is None]
-    if not pools and main:  # no line (yet): what the guichet's envelope has left
-        left, name = context.room(session, loaded, main[0])
-        pools[None] = {"name": name, "remaining_eur": eur_json(left)}
+    if not pools:  # no line (yet): what the guichet's envelope has left, if a measure draws on it
+        main = next((m for m in loaded.config.guichet.measures
+                     if context.pool_measures(loaded, m)[0] is None), None)
+        if main is not None:
+            left, name = context.room(session, loaded, main)
+            pools[None] = {"name": name, "remaining_eur": eur_json(left)}
     return {"date": committee.day.isoformat(), "state": committee.state,
             "moved_from": committee.moved_from.isoformat() if committee.moved_from else None,
             "agenda": lines, "envelopes": list(pools.values()),
